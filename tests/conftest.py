@@ -8,6 +8,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Tests never talk to wandb's servers, and never download: data comes from the mirror or is generated.
 os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The suite runs two test processes at once (pytest -n 2) on 2 cores: one thread each. Two OpenMP threads
+# per process on a shared core spin against each other and run tiny models tens of times slower.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 TEST_FLAGS = os.environ.get("CLEANGPT_TEST_FLAGS", "").split()
 
 
