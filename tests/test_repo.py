@@ -41,3 +41,119 @@ def test_readme_has_two_commands():
     main, tests = readme_commands()
     assert "pip install torch==2.13.0" in main and "pip install torch==2.13.0" in tests
     assert "pytest" in tests
+
+
+# --- the README's reference sections: present, and in step with the code they describe ---------------------
+
+def readme_section(heading: str) -> str:
+    "The text under `heading` (a full '## ...' or '### ...' line) up to the next heading of the same or a higher level."
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    level = heading.split(" ", 1)[0]
+    assert f"\n{heading}\n" in text, f"README.md has no '{heading}' section"
+    body = text.split(f"\n{heading}\n", 1)[1]
+    stops = [m.start() for m in re.finditer(r"^#{1,%d} " % len(level), body, re.M)]
+    return body[:stops[0]] if stops else body
+
+
+def table_rows(section: str) -> list[list[str]]:
+    "The body rows of the markdown tables in `section`, as lists of stripped cells."
+    rows = []
+    for line in section.splitlines():
+        if line.startswith("|") and not re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", line):
+            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+    return [r for r in rows if r and not r[0].startswith(("notebook", "hardware", "file", "preset"))]
+
+
+README_SECTIONS = ["## Two commands", "## Lessons", "## Hardware", "## Data sources and the offline mirror",
+                   "## Training runs", "### What each preset reaches", "## Full-scale recipes",
+                   "## Working on the course (nbdev)", "### Moving to nbdev 3 later"]
+
+
+def test_readme_has_its_sections_in_order():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    at = [text.find(f"\n{h}\n") for h in README_SECTIONS]
+    assert all(i >= 0 for i in at), [h for h, i in zip(README_SECTIONS, at) if i < 0]
+    assert at == sorted(at), "README sections are out of order"
+
+
+def test_readme_lesson_table_times_every_notebook():
+    rows = {r[0].strip("`"): r for r in table_rows(readme_section("## Lessons"))}
+    notebooks = sorted(p.stem for p in (ROOT / "nbs").glob("[0-9]*.ipynb"))
+    assert sorted(rows) == notebooks, "the lesson table and nbs/ list different notebooks"
+    for nb, row in rows.items():
+        assert len(row) == 4 and re.fullmatch(r"\d+(\.\d)? (s|min)", row[3]), f"{nb}: no time on 2 CPU cores: {row}"
+    assert "2026-11-29" in readme_section("## Lessons"), "say when the times were measured"
+
+
+def registry_files() -> dict[str, tuple[str | None, str | None]]:
+    "Every public file the code knows: mirror path -> (canonical URL, pinned sha256)."
+    from cleangpt.datasets import REGISTRY
+    from cleangpt.tokenizers import GPT2_BPE_SHA256, GPT2_BPE_URLS
+    files = {s.relpath: (s.url, s.sha256) for spec in REGISTRY.values() for s in spec.sources.values()}
+    files.update({f"gpt2_bpe/{n}": (GPT2_BPE_URLS[n], GPT2_BPE_SHA256[n]) for n in GPT2_BPE_URLS})
+    return files
+
+
+def test_readme_data_table_matches_the_registry():
+    known = registry_files()
+    rows = {r[0].strip("`"): r for r in table_rows(readme_section("## Data sources and the offline mirror"))}
+    assert sorted(rows) == sorted(known), "the data table and the code's registry list different files"
+    for path, (path_, used_by, url, licence, sha) in rows.items():
+        want_url, want_sha = known[path]
+        if want_url: assert url == want_url, f"{path}: README says {url}, the code downloads {want_url}"
+        assert licence, f"{path}: no licence"
+        if want_sha: assert sha.strip("`") == want_sha, f"{path}: README sha256 {sha} != the code's {want_sha}"
+        else: assert sha == "not pinned", f"{path}: the code pins no sha256, the README says {sha}"
+    # every 64-hex string in that section is one the code pins: no stale hash hides in the prose
+    pinned = {sha for _, sha in known.values() if sha}
+    found = set(re.findall(r"\b[0-9a-f]{64}\b", readme_section("## Data sources and the offline mirror")))
+    assert found == pinned, found ^ pinned
+
+
+def test_readme_preset_table_covers_every_preset_and_dates_its_numbers():
+    from cleangpt.train import PRESETS
+    rows = {r[0].strip("`"): r for r in table_rows(readme_section("### What each preset reaches"))}
+    assert sorted(rows) == sorted(PRESETS), "the preset table and cleangpt.train.PRESETS differ"
+    for name, row in rows.items():
+        reaches = row[-1]
+        assert (reaches == "not measured here" or "smoke test" in reaches or re.search(r"measured \d{4}-\d\d-\d\d", reaches)), \
+            f"{name}: a result needs the date it was measured, else say 'not measured here': {reaches}"
+
+
+def readme_shell_commands() -> list[list[str]]:
+    "Every command line in the README's sh blocks, continuation lines joined, split as the shell would."
+    import shlex
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    cmds = []
+    for block in re.findall(r"```sh\n(.*?)\n```", text, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                words, cmd = shlex.split(line, comments=True), []
+                for w in words + ["&&"]:
+                    if w == "&&": cmds.append(cmd); cmd = []
+                    else: cmd.append(w)
+    return cmds
+
+
+def test_readme_training_commands_use_real_options():
+    "torchrun's options exist in this torch, and every `cleangpt.train` command line parses (preset and --key names)."
+    from torch.distributed.run import get_args_parser
+    from cleangpt.train import parse_args
+    checked = 0
+    for argv in readme_shell_commands():
+        if "torchrun" in argv:
+            args = get_args_parser().parse_args(argv[argv.index("torchrun") + 1:])
+            assert args.module and args.training_script == "cleangpt.train", argv
+            parse_args(args.training_script_args); checked += 1
+        elif argv[:3] == ["python", "-m", "cleangpt.train"]:
+            parse_args(argv[3:]); checked += 1
+    assert checked >= 5, f"only {checked} training command lines found in README.md"
+
+
+def test_no_public_data_file_is_committed():
+    import subprocess
+    res = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    if res.returncode: return                                   # not a git checkout: nothing to check
+    names = {p.rsplit("/", 1)[-1] for p in registry_files()}
+    tracked = [f for f in res.stdout.splitlines() if f.rsplit("/", 1)[-1] in names]
+    assert not tracked, f"public data files are committed (the README says they never are): {tracked}"
