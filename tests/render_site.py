@@ -4,9 +4,11 @@ The real site is built by `nbdev_docs` (nbdev's notebook processors, then Quarto
 download, so this script does the same first half with nbdev's own processors (`FilterDefaults`: front matter,
 `#| hide` and `#| export` cells removed, `show_doc` for every exported name) and replaces Quarto with
 nbconvert's `HTMLExporter`: one page per lesson plus index.html, a sidebar listing the lessons in file-name
-order, prev/next links, and the stored outputs (plots are embedded PNGs). Nothing in the notebooks is run
-except what nbdev itself runs to draw `show_doc` (the exported cells and imports). Pages are named as nbdev
-names them (`00_core.ipynb` -> `core.html`), so nbdev's doc links between lessons resolve offline.
+order, prev/next links, and the stored outputs (plots are embedded PNGs). The Quarto cell options that change
+what a page shows are applied: `include`, `echo`, `output`, and `code-fold` (with `code-summary`), which folds
+a cell's code into a closed `<details>` element as Quarto does (the exercises' solutions). Nothing in the
+notebooks is run except what nbdev itself runs to draw `show_doc` (the exported cells and imports). Pages are
+named as nbdev names them (`00_core.ipynb` -> `core.html`), so nbdev's doc links between lessons resolve offline.
 
 Usage: python tests/render_site.py [OUT_DIR] [--nbdev-exact]
   OUT_DIR defaults to test_artifacts/site/ (git-ignored); then open OUT_DIR/index.html.
@@ -56,6 +58,9 @@ pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono
 table{border-collapse:collapse;margin:.6em 0} th,td{border:1px solid #dee2e6;padding:4px 10px} th{background:#f1f3f5}
 blockquote{margin:.6em 0;padding:.2em 1em;border-left:4px solid #2780e3;background:#f4f8fd;color:#3b4249}
 hr{border:0;border-top:1px solid #e3e6ea;margin:1.6em 0 .6em}
+details.code-fold{margin:0 0 .4em}
+details.code-fold>summary{cursor:pointer;color:#5a6169;font-size:.92em;margin-bottom:.3em}
+details.code-fold>summary:hover{color:#2780e3}
 nav.pager{display:flex;justify-content:space-between;gap:16px;margin-top:3em;padding-top:1em;border-top:1px solid #e3e6ea}
 nav.pager a{display:block;max-width:48%;padding:10px 14px;border:1px solid #dee2e6;border-radius:6px}
 nav.pager a.next{margin-left:auto;text-align:right} nav.pager small{display:block;color:#868e96}
@@ -75,6 +80,7 @@ PAGE = """<!DOCTYPE html>
 """
 
 _QUARTO_OPT = re.compile(r"^\s*#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
+_VERBATIM = {"code-summary"}                                 # options whose value is text shown on the page
 _LINK_ATTRS = re.compile(r"(\]\([^)\s]*\))\{[^}\n]*\}")   # pandoc's [text](url){target=...}: not CommonMark
 
 
@@ -82,7 +88,8 @@ def quarto_options(source: str) -> tuple[dict, str]:
     "The `#| key: value` lines nbdev leaves for Quarto (echo, output, eval, ...), and the code without them."
     lines, opts = source.splitlines(), {}
     while lines and (m := _QUARTO_OPT.match(lines[0])):
-        opts[m.group(1)] = m.group(2).strip("'\"").lower(); lines.pop(0)
+        value = m.group(2).strip("'\"")
+        opts[m.group(1)] = value if m.group(1) in _VERBATIM else value.lower(); lines.pop(0)
     return opts, "\n".join(lines)
 
 
@@ -169,11 +176,30 @@ def to_nbformat(nb, site_url: str):
             if "text/markdown" in o.get("data", {}): o["data"]["text/markdown"] = _markdown(o["data"]["text/markdown"], site_url)
         cell = nbformat.v4.new_code_cell(src, outputs=outputs)
         if opts.get("echo") == "false": cell.metadata["tags"] = ["remove_input"]
+        elif opts.get("code-fold") in ("true", "show"):         # Quarto: true starts folded, show starts open
+            cell.metadata["code_fold"] = {"summary": opts.get("code-summary", "Code"), "open": opts["code-fold"] == "show"}
         cells.append(cell)
     return nbformat.v4.new_notebook(cells=cells, metadata={"language_info": {"name": "python"}})
 
 
+# nbconvert's basic template, with a code cell's input wrapped in <details> when the cell asks for `code-fold`:
+# the markup Quarto writes for a folded cell (`details.code-fold`, its `summary` the `code-summary` text)
+FOLD_TEMPLATE = """{%- extends 'basic/index.html.j2' -%}
+{% block input_group -%}
+{%- set fold = cell.metadata.get('code_fold') -%}
+{%- if fold -%}
+<details class="code-fold"{{ ' open' if fold.open }}><summary>{{ fold.summary | escape }}</summary>
+{{ super() }}
+</details>
+{%- else -%}
+{{ super() }}
+{%- endif -%}
+{%- endblock input_group %}
+"""
+
+
 def _exporter():
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from traitlets.config import Config
     cfg = Config()
@@ -182,7 +208,8 @@ def _exporter():
     # our own notebooks: skip nbconvert's HTML sanitizer (bleach), a third of the render time, so every
     # cell's input and output is shown exactly as stored
     return HTMLExporter(config=cfg, template_name="basic", exclude_input_prompt=True, exclude_output_prompt=True,
-                        filters={"clean_html": lambda s: s})
+                        filters={"clean_html": lambda s: s}, extra_loaders=[DictLoader({"fold.html.j2": FOLD_TEMPLATE})],
+                        template_file="fold.html.j2")
 
 
 def _inline(title: str) -> str:

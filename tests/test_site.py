@@ -143,6 +143,36 @@ def test_plots_are_embedded_and_hidden_cells_are_not(site):
     assert html.escape(line) not in (out / "optim.html").read_text(encoding="utf-8")
 
 
+def folded_cells(nb: Path) -> list[str]:
+    "The code (directives removed) of the cells a page shows folded: `#| code-fold: true`, not hidden."
+    import nbformat
+    out = []
+    for c in nbformat.read(nb, as_version=4).cells:
+        lines = c.source.splitlines() if c.cell_type == "code" else []
+        dirs = [l.replace(" ", "") for l in lines if l.startswith("#|")]
+        if "#|code-fold:true" in dirs and not {"#|hide", "#|include:false", "#|echo:false"} & set(dirs):
+            out.append("\n".join(l for l in lines if not l.startswith("#|")))
+    return out
+
+
+def test_solutions_are_folded(site):
+    "Each lesson's `#| code-fold: true` cells (the exercises' solutions) become closed <details>, as Quarto makes them."
+    out, _ = site
+    folded_pages = 0
+    for nb in lessons():
+        text = (out / page_name(nb)).read_text(encoding="utf-8")
+        blocks = re.findall(r'<details class="code-fold"( open)?><summary>([^<]*)</summary>(.*?)</details>', text, re.S)
+        cells = folded_cells(nb)
+        assert len(blocks) == len(cells), f"{page_name(nb)}: {len(blocks)} folded blocks for {len(cells)} code-fold cells"
+        for (opened, summary, body), code in zip(blocks, cells):
+            assert not opened and summary == "Solution", (page_name(nb), opened, summary)
+            shown = html.unescape(re.sub(r"<[^>]+>", "", body))               # the highlighted code as text
+            line = max(code.splitlines(), key=len).strip()
+            assert line in shown, f"{page_name(nb)}: {line!r} is not inside its <details>"
+        folded_pages += bool(cells)
+    assert folded_pages >= 10, f"only {folded_pages} lessons have folded solutions"
+
+
 # --- a real browser -------------------------------------------------------------------------------------
 
 def chromium() -> str:
@@ -199,3 +229,20 @@ def test_a_plot_shows_in_headless_chromium(site, tmp_path):
     r = browse(exe, page.as_uri(), tmp_path / "profile", f"--screenshot={shot}", "--window-size=1200,900")
     assert r.returncode == 0 and shot.is_file(), r.stderr[-2000:]
     assert len(shot.read_bytes()) > 20_000, "a blank screenshot"
+
+
+def test_solution_unfolds_in_headless_chromium(site, tmp_path):
+    "Lesson 04's first solution: the browser does not render its code while folded, and does once it is opened."
+    exe = chromium()
+    out, _ = site
+    probe = """<script>
+    const d = document.querySelector("details.code-fold"), code = d.querySelector("pre");
+    const shown = () => code.checkVisibility();        // false inside a closed <details> (content-visibility: hidden)
+    const folded = shown(); d.open = true; const opened = shown();
+    document.body.dataset.probe = `summary=${d.querySelector("summary").textContent} folded=${folded} opened=${opened}`;
+    </script></body>"""
+    page = tmp_path / "attention-fold.html"            # a copy: other workers read the shared site
+    page.write_text((out / "attention.html").read_text(encoding="utf-8").replace("</body>", probe, 1), encoding="utf-8")
+    r = browse(exe, page.as_uri(), tmp_path / "profile", "--dump-dom")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'data-probe="summary=Solution folded=false opened=true"' in r.stdout, re.findall(r'data-probe="[^"]*"', r.stdout)
