@@ -12,6 +12,7 @@ import os
 import pickle
 import re
 import secrets
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -37,21 +38,37 @@ def _fsync_dir(folder: Path) -> None:
     try: os.fsync(fd)
     finally: os.close(fd)
 
+def _os_error(e: BaseException | None) -> OSError | None:
+    "The OSError behind `e`: torch.save reports a failed write as a RuntimeError whose context is the OSError."
+    while e is not None and not isinstance(e, OSError): e = e.__cause__ or e.__context__
+    return e
+
+def _maybe_stall(path: Path, f) -> None:
+    "Test hook: when `$CLEANGPT_FAULT_STALL_SAVE` names this file, keep half of what was written and hang."
+    if os.environ.get("CLEANGPT_FAULT_STALL_SAVE") != path.name: return
+    f.flush(); f.truncate(f.tell() // 2); os.fsync(f.fileno())
+    Path(f"{f.name}.stalled").touch()          # tells the test that the write is half done: now kill -9 us
+    while True: time.sleep(1)
+
 def atomic_save(obj: Any, path: str | Path) -> Path:
     "`torch.save` `obj` to `path` so that `path` is always either the old file or the complete new one."
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     # a unique hidden name in the same folder: os.replace is atomic only within one file system
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "xb") as f:
             torch.save(obj, f)
+            _maybe_stall(path, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)  # an exception (not a kill -9) leaves nothing behind
-        raise
+        if (err := _os_error(e)) is None: raise
+        # a full disk, a quota, a read-only folder: say so in one line, not in a C++ traceback
+        raise CheckpointError(f"could not write {path} ({err.strerror or err}): free some disk space or choose a "
+                              f"writable folder; the file that was there before, if any, is untouched") from e
     _fsync_dir(path.parent)
     return path
 
@@ -123,6 +140,7 @@ class Snapshots:
     def __init__(self, run_dir: str | Path, keep_last: int = 2):
         if keep_last < 0: raise ValueError(f"keep_last={keep_last} is negative: use 0 to keep every snapshot")
         self.dir, self.keep_last = Path(run_dir) / "snapshots", keep_last
+        self.damaged: set[Path] = set()   # snapshots that latest() could not load
 
     def path(self, step: int) -> Path: return self.dir / f"step_{step:06d}.pt"
 
@@ -135,12 +153,15 @@ class Snapshots:
     def save(self, step: int, state: dict) -> Path:
         "Write the snapshot for `step` atomically, then prune."
         check_loadable(state)   # fail now, not at resume time
-        path = atomic_save(state, self.path(step))
+        path = self.path(step)
+        if path in self.damaged and path.exists():   # keep the damaged file for a human, under another name
+            os.replace(path, path.with_name(path.name + ".damaged")); self.damaged.discard(path)
+        atomic_save(state, path)
         self._prune(keep=path)
         return path
 
     def _prune(self, keep: Path) -> None:
-        for tmp in self.dir.glob(".step_*.tmp"): tmp.unlink(missing_ok=True)  # leftovers of a killed write
+        for tmp in self.dir.glob(".step_*.tmp*"): tmp.unlink(missing_ok=True)  # leftovers of a killed write
         if self.keep_last == 0: return
         for old in self.paths()[: -self.keep_last]:
             if old != keep: old.unlink()
@@ -149,13 +170,15 @@ class Snapshots:
         "The newest snapshot that loads, as `(path, state)`; None when there is none."
         paths, errors = self.paths(), []
         for path in reversed(paths):
-            try: return path, load(path)
+            try: state = load(path)
             except CheckpointError as e:
-                errors.append(str(e))
-                warnings.warn(f"snapshot {path} does not load, falling back to an older one: {e}", stacklevel=2)
+                errors.append(str(e)); self.damaged.add(path); continue
+            for e in errors:   # one warning per damaged file, naming it and the snapshot used instead
+                warnings.warn(f"{e}: resuming from {path.name} instead (the damaged file is kept)", stacklevel=2)
+            return path, state
         if paths:
             raise CheckpointError(f"none of the {len(paths)} snapshots in {self.dir} loads ({errors[0]}): "
-                                  "restore one from a backup, or start a fresh run in a new run_dir")
+                                  "restore one from a backup, or start a fresh run in a new run_dir; nothing was changed")
         return None
 
     def __repr__(self): return f"Snapshots({self.dir}, keep_last={self.keep_last}, have={[p.name for p in self.paths()]})"

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import hashlib
 import itertools
@@ -32,9 +33,9 @@ __all__ = ['FORMAT_VERSION', 'DTYPES', 'TS_BASE', 'SHAKESPEARE', 'TINYSTORIES_TR
            'COMMON_OPTIONS', 'MATH_OPTIONS', 'FILE_OPTIONS', 'NINETY_TEN', 'REGISTRY', 'BUILDERS', 'MATH_OPS',
            'MATH_CHARS', 'CLI_OPTIONS', 'token_dtype', 'sha256_file', 'download', 'Source', 'DatasetSpec',
            'get_dataset', 'format_registry', 'resolve_options', 'read_text', 'read_stories', 'cut_text',
-           'encode_parallel', 'encode_text', 'dataset_dir', 'load_meta', 'write_dataset', 'builds', 'prepare',
-           'document_lengths', 'plot_token_lengths', 'math_task', 'math_rows', 'math_problems', 'parse_math_row',
-           'make_parser', 'main']
+           'encode_parallel', 'encode_text', 'dataset_dir', 'load_meta', 'write_dataset', 'builds', 'locked_folder',
+           'prepare', 'document_lengths', 'plot_token_lengths', 'math_task', 'math_rows', 'math_problems',
+           'parse_math_row', 'make_parser', 'main']
 
 # %% ../nbs/02_datasets.ipynb #e5894e37
 FORMAT_VERSION = 1  # bump when the layout of the files or of meta.json changes: old folders get rebuilt
@@ -93,7 +94,12 @@ def download(url: str | None, dest: Path | str, sha256: str | None = None, mirro
             origin = url
             try:
                 with _open_url(url) as resp:
-                    actual = _copy_hashing(resp, tmp, int(resp.headers.get("Content-Length") or 0), relpath)
+                    size = int(resp.headers.get("Content-Length") or 0)
+                    actual = _copy_hashing(resp, tmp, size, relpath)
+                if size and tmp.stat().st_size != size:   # a dropped connection can look like a short, clean end
+                    raise UserError(f"could not download {url}: the connection dropped after {tmp.stat().st_size:,} of "
+                                    f"{size:,} bytes; run the command again, or fetch the file elsewhere and set "
+                                    f"CLEANGPT_DATA_MIRROR")
             except (urllib.error.URLError, OSError) as e:
                 reason = getattr(e, "reason", None) or e
                 raise UserError(f"could not download {url} ({reason}): fetch it on a machine with internet, put it in a folder "
@@ -355,6 +361,25 @@ def _fetch(spec: DatasetSpec, root: Path, mirror: Path | None) -> dict[str, tupl
 
 def _say(msg: str) -> None: print(msg, flush=True)
 
+@contextlib.contextmanager
+def locked_folder(folder: Path):
+    "Hold an exclusive lock on `folder` (created if need be) while the block runs; say so when we must wait."
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        try: import fcntl
+        except ImportError: yield; return   # Windows has no flock: do not prepare one dataset twice at once there
+        fd = os.open(folder, os.O_RDONLY)   # a lock on the folder itself: no lock file to clean up
+        try:
+            try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                _say(f"{folder.name}: another process is preparing it; waiting for it to finish")
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally: os.close(fd)               # closing the descriptor releases the lock
+    finally:
+        if created and not any(folder.iterdir()): folder.rmdir()   # a failed first prepare leaves no empty folder
+
 def prepare(name: str, /, data_dir: Path | str | None = None, mirror: Path | str | None = None, force: bool = False,
             workers: int | None = None, **options) -> Path:
     "Prepare dataset `name` into `<data_dir>/<name>/{train,val}.bin` + meta.json; returns the folder. See `list` for names."
@@ -364,8 +389,12 @@ def prepare(name: str, /, data_dir: Path | str | None = None, mirror: Path | str
     root = Path(data_dir) if data_dir is not None else core.data_dir()
     mirror = Path(mirror).expanduser() if mirror else mirror_dir()
     out = dataset_dir(opts["name"] if spec.kind == "file" else name, root)
+    if spec.kind == "file" and not Path(opts["path"]).is_file(): raise UserError(f"no such text file: {opts['path']}")
+    with locked_folder(out): return _prepare_locked(spec, opts, root, mirror, out, force, workers)
+
+def _prepare_locked(spec: DatasetSpec, opts: dict, root: Path, mirror: Path | None, out: Path, force: bool,
+                    workers: int | None) -> Path:
     if spec.kind == "file":
-        if not Path(opts["path"]).is_file(): raise UserError(f"no such text file: {opts['path']}")
         inputs = {"text": (Path(opts["path"]), sha256_file(opts["path"]))}
     else:  # a known sha256 lets us skip the work without even fetching the source
         known = {role: s.sha256 for role, s in spec.sources.items()}

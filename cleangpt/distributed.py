@@ -21,7 +21,8 @@ from .core import in_ipython, run_cli
 
 # %% auto #0
 __all__ = ['DistInfo', 'dist_info', 'init_distributed', 'teardown', 'distributed', 'local_device', 'all_reduce_mean', 'barrier',
-           'broadcast_object', 'all_gather_object', 'wrap_ddp', 'accumulate', 'ddp_check', 'main']
+           'broadcast_object', 'all_gather_object', 'wrap_ddp', 'accumulate', 'ddp_check', 'main', 'is_fsdp',
+           'shard_model', 'full_state_dicts', 'load_full_state_dicts', 'fsdp_check']
 
 # %% ../nbs/13_distributed.ipynb #17f4e56e
 @dataclass(frozen=True)
@@ -48,8 +49,20 @@ def init_distributed(device_type: str = "cpu", timeout_s: int = 600) -> DistInfo
     if not info.enabled or dist.is_initialized(): return info
     backend = "nccl" if device_type == "cuda" else "gloo"
     if device_type == "cuda": torch.cuda.set_device(info.local_rank)
-    dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout_s))
+    timeout = datetime.timedelta(seconds=timeout_s)
+    attempt = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", 0))
+    if attempt == 0: dist.init_process_group(backend=backend, timeout=timeout)
+    else: dist.init_process_group(backend=backend, store=_restart_store(info, attempt, timeout), rank=info.rank,
+                                  world_size=info.world_size, timeout=timeout)
     return info
+
+def _restart_store(info: DistInfo, attempt: int, timeout: datetime.timedelta) -> dist.Store:
+    "torchrun's store (the agent's, or rank 0's), seen through a prefix that only this restart uses."
+    env = os.environ
+    agent = env.get("TORCHELASTIC_USE_AGENT_STORE") == "True"   # torchrun's agent hosts it; else rank 0 does
+    store = dist.TCPStore(env["MASTER_ADDR"], int(env["MASTER_PORT"]), info.world_size,
+                          is_master=not agent and info.rank == 0, timeout=timeout)
+    return dist.PrefixStore(f"cleangpt/attempt_{attempt}", store)
 
 def teardown() -> None:
     "Leave the process group, if we are in one."
@@ -97,10 +110,11 @@ def wrap_ddp(model: nn.Module, info: DistInfo, device: torch.device) -> nn.Modul
     return DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
 
 def accumulate(model: nn.Module, grad_accum: int):
-    "One context per micro-step: DDP's gradient sync is skipped on all but the last."
+    "One context per micro-step: DDP's (or FSDP2's, below) gradient sync is skipped on all but the last."
     for i in range(grad_accum):
         last = i == grad_accum - 1
-        yield i, (contextlib.nullcontext() if last or not isinstance(model, DDP) else model.no_sync())
+        if is_fsdp(model): model.set_requires_gradient_sync(last); yield i, contextlib.nullcontext()
+        else: yield i, (contextlib.nullcontext() if last or not isinstance(model, DDP) else model.no_sync())
 
 # %% ../nbs/13_distributed.ipynb #766fac69
 def _mlp(seed: int) -> nn.Module:
@@ -139,9 +153,67 @@ def ddp_check(grad_accum: int = 3, micro_batch: int = 4, seed: int = 0) -> dict:
 
 # %% ../nbs/13_distributed.ipynb #6bbaae7d
 def main(argv: list[str]) -> int:
-    "`torchrun --nproc_per_node=2 -m cleangpt.distributed [grad_accum]`: run `ddp_check`."
-    ddp_check(grad_accum=int(argv[0]) if argv else 3)
+    "`torchrun --nproc_per_node=2 -m cleangpt.distributed [grad_accum] [ddp|fsdp]`: run `ddp_check` or `fsdp_check`."
+    check = fsdp_check if argv[1:2] == ["fsdp"] else ddp_check
+    check(grad_accum=int(argv[0]) if argv else 3)
     return 0
+
+# %% ../nbs/13_distributed.ipynb #6cdcc077
+def _fully_shard():
+    try: from torch.distributed.fsdp import fully_shard, FSDPModule                      # torch >= 2.6
+    except ImportError: from torch.distributed._composable.fsdp import fully_shard, FSDPModule   # 2.4, 2.5
+    return fully_shard, FSDPModule
+
+def is_fsdp(model: nn.Module) -> bool:
+    "True for a module sharded by `fully_shard` (FSDP2)."
+    return isinstance(model, _fully_shard()[1])
+
+def shard_model(model: nn.Module, blocks, info: DistInfo, device: torch.device) -> nn.Module:
+    "FSDP2: shard each of `blocks`, then the root (what is left). In place; a no-op in a world of 1."
+    if not info.enabled: return model
+    from torch.distributed.device_mesh import init_device_mesh
+    fully_shard, _ = _fully_shard()
+    mesh = init_device_mesh(device.type, (info.world_size,))
+    for block in blocks: fully_shard(block, mesh=mesh)
+    fully_shard(model, mesh=mesh)
+    return model
+
+def full_state_dicts(model: nn.Module, optimizer) -> tuple[dict, dict]:
+    "Full (unsharded) model and optimizer state as CPU tensors on rank 0, `{}` on the others. Every rank calls it."
+    from torch.distributed.checkpoint.state_dict import get_state_dict, StateDictOptions
+    return get_state_dict(model, optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+
+def load_full_state_dicts(model: nn.Module, optimizer, model_state: dict, optim_state: dict) -> None:
+    "Give every rank its slice of full model and optimizer state dicts (which every rank holds)."
+    from torch.distributed.checkpoint.state_dict import set_model_state_dict, set_optimizer_state_dict, StateDictOptions
+    opts = StateDictOptions(full_state_dict=True)
+    set_model_state_dict(model, model_state, options=opts)
+    set_optimizer_state_dict(model, optimizer, optim_state, options=opts)
+
+# %% ../nbs/13_distributed.ipynb #cfdd3b53
+def fsdp_check(grad_accum: int = 3, micro_batch: int = 4, seed: int = 0) -> dict:
+    "Compare one FSDP2 AdamW step with one process accumulating every micro-batch (run under torchrun)."
+    with distributed("cpu") as info:
+        W, g, B = info.world_size, grad_accum, micro_batch
+        gen = torch.Generator().manual_seed(seed)
+        X, Y = torch.randn(W * g * B, 8, generator=gen), torch.randn(W * g * B, 1, generator=gen)
+        rows = lambda i, r: slice((i * W + r) * B, (i * W + r + 1) * B)
+        model = _mlp(seed)
+        shard_model(model, [model[0], model[2]], info, torch.device("cpu"))
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+        for i, ctx in accumulate(model, g):
+            with ctx: (nn.functional.mse_loss(model(X[rows(i, info.rank)]), Y[rows(i, info.rank)]) / g).backward()
+        opt.step()
+        local = sum(p.to_local().numel() if hasattr(p, "to_local") else p.numel() for p in model.parameters())
+        full = [p.full_tensor() if hasattr(p, "full_tensor") else p.detach() for p in model.parameters()]
+        result = {"world": W, "sharded": is_fsdp(model), "params_here": local, "params": sum(p.numel() for p in full)}
+        if info.is_main:
+            ref = _mlp(seed); ref_opt = torch.optim.AdamW(ref.parameters(), lr=1e-2)
+            for i in range(W * g): (nn.functional.mse_loss(ref(X[i * B:(i + 1) * B]), Y[i * B:(i + 1) * B]) / (W * g)).backward()
+            ref_opt.step()
+            result["max_param_diff"] = max((a - b).abs().max().item() for a, b in zip(full, ref.parameters()))
+            print(json.dumps(result), flush=True)
+        return result
 
 # %% ../nbs/13_distributed.ipynb #2ac6cda7
 if __name__ == "__main__" and not in_ipython(): run_cli(main)

@@ -15,7 +15,7 @@ import torch
 from .core import UserError, default_device, in_ipython, run_cli
 from .loading import TokenDataset, MathTaskDataset, dataset_folder, read_meta
 from .tokenizers import tokenizer_from_spec, gpt2_tokenizer
-from .generate import generate
+from .generate import generate, check_sampling
 from .precision import resolve_dtype
 from .distributed import distributed, local_device
 from .trainer import estimate_loss, math_accuracy, model_from_checkpoint
@@ -55,7 +55,8 @@ def evaluate_checkpoint(source, dataset: str | None = None, split: str = "val", 
         folder = dataset_folder(dataset)
         dt = resolve_dtype(dtype, dev)
         math_task = "task" in read_meta(folder)
-        ds = MathTaskDataset(folder, split) if math_task else TokenDataset(folder, split, model.config.block_size)
+        try: ds = MathTaskDataset(folder, split) if math_task else TokenDataset(folder, split, model.config.block_size)
+        except ValueError as e: raise UserError(str(e)) from None   # e.g. a split that was never prepared
         out = {"dataset": str(dataset), "split": split,
                "loss": estimate_loss(model, ds, micro_batch, iters, dev, dt, info)}
         if math_task and accuracy_n: out["accuracy"] = math_accuracy(model, ds, accuracy_n, dev, dt, info)
@@ -65,6 +66,10 @@ def evaluate_checkpoint(source, dataset: str | None = None, split: str = "val", 
 def sample(source, prompt: str, max_new_tokens: int = 100, temperature: float = 0.8, top_k: int | None = 200,
            top_p: float | None = None, num_samples: int = 1, seed: int = 1337, device: str = "auto") -> list[str]:
     "Generate `num_samples` continuations of `prompt` from a run, checkpoint, or GPT-2."
+    try: check_sampling(temperature, top_k, top_p)   # before loading anything: a typo should fail at once
+    except ValueError as e: raise UserError(str(e)) from None
+    if max_new_tokens < 0 or num_samples < 1:
+        raise UserError(f"max_new_tokens={max_new_tokens}, num_samples={num_samples}: ask for 0 or more tokens and 1 or more samples")
     dev = default_device() if device == "auto" else torch.device(device)
     model, tok, _ = load_run(source, dev)
     if not prompt: raise UserError("the prompt is empty: pass --prompt TEXT (a newline is a fine start for char models)")

@@ -136,6 +136,7 @@ def main(argv: list[str]) -> int:
     check_run_folder(cfg)
     out = train(cfg)
     if int(os.environ.get("RANK", 0)) != 0: return 0          # under torchrun, rank 0 reports
+    if out.get("stopped"): return 0                           # SIGTERM/SIGINT: the trainer said how to resume
     if "val/accuracy" in out:
         print(f"held-out exact-match accuracy: {100 * out['val/accuracy']:.2f}% (step {out['step']}, val loss {out['val/loss']:.4f})")
     elif "val/loss" in out:

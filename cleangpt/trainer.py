@@ -9,7 +9,9 @@ import dataclasses
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
@@ -26,12 +28,13 @@ from .compile import maybe_compile
 from .checkpoint import Snapshots, BestCheckpoints, clean_state_dict, init_from
 from .tracking import Tracker, read_metrics, progress
 from .distributed import (DistInfo, dist_info, init_distributed, teardown, local_device, wrap_ddp,
-                                  accumulate, all_reduce_mean, all_gather_object, barrier)
+                                  accumulate, all_reduce_mean, all_gather_object, barrier, shard_model,
+                                  full_state_dicts, load_full_state_dicts)
 
 # %% auto #0
 __all__ = ['GPU_PEAK_BF16', 'TrainConfig', 'grad_accum_for', 'gpt_config_from', 'model_from_checkpoint', 'build_model',
-           'estimate_loss', 'math_accuracy', 'peak_flops', 'maybe_inject_fault', 'Trainer', 'save_config',
-           'truncate_metrics', 'train']
+           'estimate_loss', 'math_accuracy', 'peak_flops', 'maybe_inject_fault', 'GracefulStop', 'Trainer',
+           'save_config', 'truncate_metrics', 'train']
 
 # %% ../nbs/14_trainer.ipynb #7aee0c2f
 @dataclass
@@ -79,6 +82,7 @@ class TrainConfig:
     device: str = "auto"               # auto, cpu, cuda or mps
     dtype: str = "auto"                # auto, bf16, fp16 (CUDA only) or fp32
     compile: bool = False              # torch.compile the model
+    fsdp: bool = False                 # under torchrun, shard the model state over processes (FSDP2) instead of DDP
     seed: int = 1337                   # seed of the whole run
     # output and tracking
     out_dir: str = "runs"              # parent folder of run folders
@@ -103,8 +107,19 @@ def _vocab_for(meta: dict) -> int:
     v = int(meta["vocab_size"])
     return v if v < 50_000 else (v + 63) // 64 * 64     # GPT-2's 50257 -> 50304: faster matmuls
 
-def _data(cfg: TrainConfig):
-    "Train and val datasets, and the dataset's meta.json."
+def _prepare_on_first_rank(name: str, info: DistInfo) -> None:
+    "A registered dataset that is not prepared yet is prepared by local rank 0 while the other ranks wait."
+    from cleangpt.datasets import REGISTRY, prepare     # lesson 02; only this path needs it
+    from cleangpt.core import data_dir
+    missing = name in REGISTRY and name != "file" and not Path(name).exists() and not (data_dir() / name / "meta.json").exists()
+    if missing and info.local_rank == 0: prepare(name)   # prepare's file lock guards a data folder shared by nodes
+    # every rank passes the barrier whether or not anything was missing, so no rank can wait for a barrier alone;
+    # if rank 0 fails, it exits with the error and torchrun stops the others
+    barrier()
+
+def _data(cfg: TrainConfig, info: DistInfo = DistInfo()):
+    "Train and val datasets, and the dataset's meta.json (a registered dataset is prepared first if need be)."
+    _prepare_on_first_rank(cfg.dataset, info)
     try: folder = dataset_folder(cfg.dataset)
     except UserError:
         raise UserError(f"dataset {cfg.dataset!r} is not prepared: run `python -m cleangpt.datasets prepare "
@@ -184,9 +199,13 @@ def math_accuracy(model, dataset: MathTaskDataset, n: int = -1, device="cpu", dt
     was_training = model.training; model.eval()
     n = dataset.num_items if n < 0 else min(n, dataset.num_items)
     a, L = dataset.answer_start, dataset.example_len
-    mine = torch.arange(info.rank, n, info.world_size)          # this process's share of the problems
+    # this process's share of the problems, padded so that every rank runs the same number of forwards
+    # (a sharded model's forward is a collective); padding repeats the last problem and is not counted
+    per_rank = -(-n // info.world_size)
+    mine = torch.arange(info.rank, per_rank * info.world_size, info.world_size)
+    counted = (mine < n).to(device); mine = mine.clamp(max=n - 1)
     correct = torch.zeros((), dtype=torch.float64, device=device)
-    for chunk in mine.split(batch_size):
+    for chunk, keep in zip(mine.split(batch_size), counted.split(batch_size)):
         rows = torch.from_numpy(gather_rows(dataset.tokens, dataset.item_offsets(chunk.numpy()), L).astype("int64")).to(device)
         cache = model.new_cache(len(chunk), max_len=L - 1)   # the last answer token is never fed back
         with autocast(device, dtype):
@@ -195,7 +214,7 @@ def math_accuracy(model, dataset: MathTaskDataset, n: int = -1, device="cpu", dt
             for _ in range(L - a):                               # greedy: the answer digits and the terminator
                 nxt = logits[:, -1].argmax(-1, keepdim=True); out.append(nxt)
                 if len(out) < L - a: logits, _ = model(nxt, cache=cache)
-        correct += (torch.cat(out, 1) == rows[:, a:]).all(1).sum()
+        correct += ((torch.cat(out, 1) == rows[:, a:]).all(1) & keep).sum()
     model.train(was_training)
     total = float(all_reduce_mean(correct)) * info.world_size
     return total / n
@@ -216,19 +235,43 @@ def peak_flops(device: torch.device, dtype: torch.dtype) -> float:
             if gpu in name: _peaks[key] = peak if dtype != torch.float32 else peak / 2; return _peaks[key]
     # the best of a few measurements (lesson 09's matmul): a peak is what the device can do, not an average
     n = 1024 if device.type == "cpu" else 8192
-    _peaks[key] = 1e9 * max(matmul_gflops(dtype, n=n, device=device) for _ in range(3))
+    # the matmul's random inputs come from a forked generator: measuring at step 1 of a fresh run but at
+    # step 11 of a resumed one must not shift the run's random stream (dropout), or resume is not exact
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        _peaks[key] = 1e9 * max(matmul_gflops(dtype, n=n, device=device) for _ in range(3))
     return _peaks[key]
 
 # %% ../nbs/14_trainer.ipynb #1b9a7fd4
 def maybe_inject_fault(step: int, rank: int, run_dir: Path) -> None:
-    "Test hook: SIGKILL this process after step `$CLEANGPT_FAULT_KILL_AT`, once per run folder."
-    at = os.environ.get("CLEANGPT_FAULT_KILL_AT")
-    if not at or step != int(at) or rank != int(os.environ.get("CLEANGPT_FAULT_RANK", 0)): return
+    "Test hook: SIGKILL this process after each step listed in `$CLEANGPT_FAULT_KILL_AT`, once per run folder."
+    at = os.environ.get("CLEANGPT_FAULT_KILL_AT", "")
+    if str(step) not in at.split(",") or rank != int(os.environ.get("CLEANGPT_FAULT_RANK", 0)): return
     marker = Path(run_dir) / f".fault-injected-{step}"
     if marker.exists(): return
     marker.parent.mkdir(parents=True, exist_ok=True); marker.touch()
-    import signal
     os.kill(os.getpid(), signal.SIGKILL)
+
+# %% ../nbs/14_trainer.ipynb #1b027b4d
+class GracefulStop:
+    "A context in which SIGTERM and SIGINT set `received` (the signal's name) instead of ending the process."
+    def __init__(self, signals=("SIGTERM", "SIGINT")):
+        self.signals = [getattr(signal, s) for s in signals if hasattr(signal, s)]
+        self.received: str | None = None
+        self._old: dict = {}
+
+    def _handle(self, signum, frame) -> None:
+        self.received = self.received or signal.Signals(signum).name
+        if signum == getattr(signal, "SIGINT", None):   # a second Ctrl-C acts at once, for the impatient
+            signal.signal(signum, self._old.get(signum, signal.SIG_DFL))
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for s in self.signals: self._old[s] = signal.signal(s, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, old in self._old.items(): signal.signal(s, old)
+        self._old = {}
 
 # %% ../nbs/14_trainer.ipynb #a5314bca
 class Trainer:
@@ -243,11 +286,15 @@ class Trainer:
         self.W = self.info.world_size
         self.grad_accum = grad_accum_for(cfg.batch_size, self.W, cfg.micro_batch)
         start = self.grad_accum if not cfg.batch_size_start else grad_accum_for(cfg.batch_size_start, self.W, cfg.micro_batch)
-        self.ramp = BatchRamp(start, self.grad_accum, cfg.batch_ramp_steps)
-        self.lr = Schedule(cfg.lr_schedule, cfg.lr, cfg.min_lr, cfg.warmup_steps, cfg.max_steps, cfg.decay_frac)
-        wd_end = cfg.weight_decay if cfg.weight_decay_final < 0 else cfg.weight_decay_final
-        self.wd = Schedule("linear", cfg.weight_decay, wd_end, 0, cfg.max_steps)
-        self.train_ds, self.val_ds, self.meta = _data(cfg)
+        try:   # lesson 08 checks each schedule's settings; here they come from the command line
+            self.ramp = BatchRamp(start, self.grad_accum, cfg.batch_ramp_steps)
+            self.lr = Schedule(cfg.lr_schedule, cfg.lr, cfg.min_lr, cfg.warmup_steps, cfg.max_steps, cfg.decay_frac)
+            wd_end = cfg.weight_decay if cfg.weight_decay_final < 0 else cfg.weight_decay_final
+            self.wd = Schedule("linear", cfg.weight_decay, wd_end, 0, cfg.max_steps)
+            self.early = EarlyStopping(cfg.patience, cfg.min_delta)
+        except ValueError as e:
+            raise UserError(f"{e} (see --warmup_steps, --max_steps, --lr_schedule, --decay_frac, --patience in --help)") from None
+        self.train_ds, self.val_ds, self.meta = _data(cfg, self.info)
         block = self.train_ds.block_size
         if "task" not in self.meta and cfg.block_size != block: block = cfg.block_size
         seed_everything(cfg.seed)                           # the same initial weights on every process
@@ -255,11 +302,13 @@ class Trainer:
         if block > self.raw.config.block_size:
             raise UserError(f"block_size {block} is above the model's {self.raw.config.block_size} positions: "
                             f"lower --block_size or build a model with more positions")
-        self.model = wrap_ddp(maybe_compile(self.raw, cfg.compile), self.info, self.device)
+        self.fsdp = cfg.fsdp and self.info.enabled
+        if self.fsdp:   # FSDP2 shards in place: raw is the sharded model (lesson 13)
+            self.model = maybe_compile(shard_model(self.raw, self.raw.transformer.h, self.info, self.device), cfg.compile)
+        else: self.model = wrap_ddp(maybe_compile(self.raw, cfg.compile), self.info, self.device)
         self.opt = make_optimizer(self.raw, cfg.lr, cfg.weight_decay, (cfg.beta1, cfg.beta2))
         self.scaler = make_scaler(self.device, self.dtype)
         self.sampler = ShardedBatchSampler(self.train_ds, cfg.micro_batch, rank=self.info.rank, world=self.W, seed=cfg.seed)
-        self.early = EarlyStopping(cfg.patience, cfg.min_delta)
         self.snapshots = Snapshots(self.run_dir, cfg.keep_snapshots)
         self.best = BestCheckpoints(self.run_dir / "best", cfg.keep_best)
         self.step, self.bar = 0, None
@@ -272,8 +321,10 @@ class Trainer:
         return {**asdict(self.raw.config), "tokenizer": self.meta.get("tokenizer")}
 
     def state_dict(self) -> dict:
-        "Everything an exact resume needs, in types that load with weights_only=True."
-        return {"step": self.step, "model": clean_state_dict(self.raw), "optimizer": self.opt.state_dict(),
+        "Everything an exact resume needs, in types that load with weights_only=True. Every rank calls it."
+        if self.fsdp: model, optim = full_state_dicts(self.raw, self.opt)   # whole tensors on rank 0, {} elsewhere
+        else: model, optim = self.raw.state_dict(), self.opt.state_dict()
+        return {"step": self.step, "model": clean_state_dict(model), "optimizer": optim,
                 "scaler": self.scaler.state_dict(), "sampler": self.sampler.state_dict(),
                 "rng": all_gather_object(rng_state()),      # one entry per process: dropout differs by rank
                 "early_stopping": self.early.state_dict(), "run_id": self.tracker.run_id,
@@ -281,7 +332,8 @@ class Trainer:
 
     def load_state_dict(self, s: dict) -> None:
         self.step = s["step"]
-        self.raw.load_state_dict(s["model"]); self.opt.load_state_dict(s["optimizer"])
+        if self.fsdp: load_full_state_dicts(self.raw, self.opt, s["model"], s["optimizer"])
+        else: self.raw.load_state_dict(s["model"]); self.opt.load_state_dict(s["optimizer"])
         load_scaler_state(self.scaler, s["scaler"]); self.sampler.load_state_dict(s["sampler"])
         self.early.load_state_dict(s["early_stopping"])
         if s["world"] == self.W: set_rng_state(s["rng"][self.info.rank])
@@ -313,15 +365,33 @@ class Trainer:
         if cfg.eval_accuracy and isinstance(self.val_ds, MathTaskDataset):
             m["val/accuracy"] = math_accuracy(self.raw, self.val_ds, cfg.eval_accuracy, self.device, self.dtype, self.info)
         self.early.update(m["val/loss"])
-        if self.info.is_main: self.best.maybe_save(self.step, m["val/loss"], self.raw, self.model_config())
-        state = self.state_dict()                               # collective: every rank takes part
-        if self.info.is_main: self.snapshots.save(self.step, state)
-        barrier()
+        self.snapshot(val_loss=m["val/loss"])
         return m
+
+    def snapshot(self, val_loss: float | None = None) -> None:
+        "Write the full state for this step, and the model among the best-n for `val_loss` (rank 0 writes)."
+        state = self.state_dict()                               # collective: every rank takes part
+        if self.info.is_main:
+            if val_loss is not None: self.best.maybe_save(self.step, val_loss, state["model"], self.model_config())
+            self.snapshots.save(self.step, state)
+        barrier()
+
+    def _stop_requested(self, stop: GracefulStop) -> str | None:
+        "The signal that asks this run to stop, agreed by every rank (they check where they already sync)."
+        if self.W == 1: return stop.received
+        if self.step % self.cfg.log_interval: return None       # ranks must agree on the step they stop at
+        anyone = float(all_reduce_mean(float(stop.received is not None))) > 0
+        return (stop.received or "SIGTERM") if anyone else None
 
     # -- the run -----------------------------------------------------------------------------------
     def fit(self, stop_after: int | None = None) -> dict:
-        "Train to max_steps (or early stop). `stop_after` simulates a crash after that many steps (tests, lessons)."
+        "Train to max_steps (or early stop, or SIGTERM/SIGINT). `stop_after` simulates a crash after that many steps."
+        with GracefulStop() as stop:
+            try: return self._fit(stop, stop_after)
+            finally:   # on an error too: clear the progress bar, so the one-line error starts a clean line
+                if self.bar is not None: self.bar.close(); self.bar = None
+
+    def _fit(self, stop: GracefulStop, stop_after: int | None) -> dict:
         cfg = self.cfg
         resumed = self._resume_or_start()
         batches = (to_device(self.train_ds.__getitems__(o), self.device) for o in self.sampler)
@@ -350,14 +420,21 @@ class Trainer:
                           f"{tps:,.0f} tok/s  mfu {100 * last['mfu']:.1f}%")
                 t0, tok0 = time.perf_counter(), tokens_done
             if stop_after is not None and self.step >= stop_after:
-                self.bar.close(); return {"step": self.step, "stopped": True}
-            if self.step % cfg.eval_interval == 0 or self.step == cfg.max_steps:
+                self.bar.close(); return {"step": self.step, "stopped": "stop_after"}
+            at_boundary = self.step % cfg.eval_interval == 0 or self.step == cfg.max_steps
+            if at_boundary:
                 m = self.boundary()
                 self.tracker.log(m, self.step)
                 last.update(m)
                 acc = f"  accuracy {100 * m['val/accuracy']:.2f}%" if "val/accuracy" in m else ""
                 self._say(f"step {self.step:>6}: val loss {m['val/loss']:.4f}{acc}")
                 t0 = time.perf_counter()
+            if (signame := self._stop_requested(stop)) is not None:
+                if not at_boundary: self.snapshot()             # a boundary has just written this step's snapshot
+                self._say(f"{signame} at step {self.step}: snapshot saved in {self.snapshots.dir}; "
+                          "run the same command again to resume")
+                self.bar.close(); self.bar = None; self.tracker.close()
+                return {"step": self.step, "resumed_from": resumed, "stopped": signame, **last}
         self.bar.close(); self.bar = None
         if self.early.should_stop: self._say(f"early stop at step {self.step}: best val loss {self.early.best:.4f}")
         self.tracker.close()
@@ -374,7 +451,8 @@ class Trainer:
             self._say(f"resumed from step {self.step} in {self.run_dir}")
         else:
             seed_everything(self.cfg.seed + self.info.rank)   # different dropout masks on each process
-            if self.info.is_main: save_config(self.cfg, self.run_dir)
+            if self.info.is_main:   # a run killed before its first snapshot starts over: so does its log
+                truncate_metrics(self.run_dir, 0); save_config(self.cfg, self.run_dir)
         self.tracker = Tracker(self.run_dir, asdict(self.cfg), wandb_mode=self.cfg.wandb, project=self.cfg.wandb_project,
                                run_name=self.run_dir.name, run_id=run_id, rank=self.info.rank)
         return self.step if found is not None else None
