@@ -76,12 +76,13 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 def machine() -> dict:
-    "What the numbers were measured on: device name, cores, torch version, native bf16."
+    "What the numbers were measured on: device name, cores, torch version, native bf16, and how busy it was."
     dev = default_device()
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_name()
     native = cuda_has_native_bf16() if dev.type == "cuda" else cpu_has_native_bf16() if dev.type == "cpu" else None
+    load = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None   # 1-minute load average (Unix)
     return {"device": str(dev), "name": name, "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__, "native_bf16": native}
+            "torch": torch.__version__, "native_bf16": native, "load_avg_1min": load}
 
 def row(name: str, stats: Stats | None = None, **extra) -> dict:
     "One line of a report: a name, the median/min/max of `stats` (if measured), and extra fields."
@@ -117,6 +118,12 @@ def print_report(report: dict, json_path: str | Path | None = None) -> None:
     print(f"# {report['bench']} on {report['machine']['name']} ({report['machine']['device']}, "
           f"{report['machine']['cpus']} cpus, torch {report['machine']['torch']})")
     print(format_table(report["rows"]))
+    m = report["machine"]
+    if m.get("load_avg_1min") is not None and m["device"] == "cpu" and m["load_avg_1min"] > 0.5 * m["cpus"]:
+        # other processes share the cores: CPU numbers come out low and noisy (2 threads on a busy 2-core box
+        # can run 2-3x slower than 1), so say so next to them
+        print(f"warning: the load average was {m['load_avg_1min']} on {m['cpus']} cores while measuring; "
+              "rerun on a quiet machine before comparing numbers")
     line = json.dumps(report)
     if json_path: Path(json_path).write_text(line + "\n")
     print(line)
