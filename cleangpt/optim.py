@@ -13,7 +13,7 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['SCHEDULE_KINDS', 'param_groups', 'make_optimizer', 'Schedule', 'plot_schedules', 'apply_hparams', 'BatchRamp',
-           'EarlyStopping']
+           'run_schedules', 'plot_run_schedules', 'schedule_explorer', 'EarlyStopping']
 
 # %% ../nbs/08_optim.ipynb #5380682f
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
@@ -102,6 +102,59 @@ class BatchRamp:
     def __call__(self, step: int) -> int:
         if self.ramp_steps <= 0 or step >= self.ramp_steps: return self.end
         return self.start + (self.end - self.start) * step // self.ramp_steps
+
+# %% ../nbs/08_optim.ipynb #5e277c84
+def run_schedules(max_steps: int = 5000, lr: float = 1e-3, min_lr: float = 1e-4, warmup_steps: int = 100,
+                  lr_schedule: str = "cosine", decay_frac: float = 0.2, weight_decay: float = 0.1,
+                  weight_decay_final: float = -1.0, grad_accum_start: int = 1, grad_accum: int = 1,
+                  batch_ramp_steps: int = 0) -> dict:
+    "The learning-rate, weight-decay and batch-size schedules of a run with these options."
+    wd_end = weight_decay if weight_decay_final < 0 else weight_decay_final   # -1: constant weight decay
+    return {"learning rate": Schedule(lr_schedule, lr, min_lr, warmup_steps, max_steps, decay_frac),
+            "weight decay": Schedule("linear", weight_decay, wd_end, 0, max_steps),
+            "micro-batches per step": BatchRamp(grad_accum_start, grad_accum, batch_ramp_steps)}
+
+def plot_run_schedules(schedules: dict, steps: int, title: str = "the schedules of a run"):
+    "Each of `schedules` (name -> callable of the step) in its own panel, over `steps` optimizer steps."
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(schedules), figsize=(3.6 * len(schedules), 2.8), squeeze=False)
+    xs = range(steps)
+    for ax, (name, s) in zip(axes[0], schedules.items()):
+        ax.plot(xs, [s(i) for i in xs]); ax.set_title(name, fontsize=9); ax.set_xlabel("optimizer step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=10); fig.tight_layout()
+    plt.close(fig)   # shown by returning it, drawn once
+    return fig
+
+def schedule_explorer(max_steps: int = 5000, grad_accum: int = 8):
+    "Sliders (ipywidgets) over the options of `run_schedules`; the panels redraw as they move."
+    import ipywidgets as widgets
+    from IPython.display import display
+    controls = {
+        "lr_schedule": widgets.Dropdown(options=list(SCHEDULE_KINDS), value="cosine", description="LR shape"),
+        "warmup_steps": widgets.IntSlider(value=100, min=0, max=max_steps // 2, step=10, description="warmup"),
+        "decay_frac": widgets.FloatSlider(value=0.2, min=0.05, max=1.0, step=0.05, description="wsd decay"),
+        "min_lr": widgets.FloatLogSlider(value=1e-4, base=10, min=-6, max=-3, description="min LR"),
+        "weight_decay_final": widgets.FloatSlider(value=0.1, min=0.0, max=0.3, step=0.01, description="final WD"),
+        "grad_accum_start": widgets.IntSlider(value=1, min=1, max=grad_accum, description="accum start"),
+        "batch_ramp_steps": widgets.IntSlider(value=0, min=0, max=max_steps, step=100, description="ramp steps"),
+    }
+    out = widgets.Output()
+
+    def draw(_=None):
+        scheds = run_schedules(max_steps=max_steps, grad_accum=grad_accum, **{k: w.value for k, w in controls.items()})
+        fig = plot_run_schedules(scheds, max_steps)
+        with out:
+            out.clear_output(wait=True)
+            display(fig)
+        return fig
+
+    for w in controls.values(): w.observe(draw, names="value")
+    rows = list(controls.values())
+    box = widgets.VBox([widgets.HBox(rows[:4]), widgets.HBox(rows[4:]), out])
+    box.controls, box.draw = controls, draw   # handy for tests: set values and redraw without a frontend
+    draw()
+    return box
 
 # %% ../nbs/08_optim.ipynb #403175d9
 class EarlyStopping:
