@@ -85,9 +85,11 @@ def load(path: str | Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        # torch names the object it refused on a line with "GLOBAL" (e.g. "GLOBAL exec was not an allowed global")
+        # torch names a refused object on a line with "GLOBAL" (e.g. "GLOBAL exec was not an allowed global");
+        # any other unpickling error is damage (garbled bytes), not a payload
         why = next((l for l in str(e).splitlines() if "GLOBAL" in l), "")
-        why = _first_sentence(why.split("GLOBAL", 1)[-1]) if why else "not plain data"
+        if not why: raise CheckpointError(f"checkpoint {path} is truncated or corrupted (its pickle does not parse)") from e
+        why = _first_sentence(why.split("GLOBAL", 1)[-1])
         raise CheckpointError(f"checkpoint {path} holds an object that only a full unpickler can rebuild, which could "
                               f"run code ({why}): refused. Load it only if you trust its source.") from e
     except Exception as e:

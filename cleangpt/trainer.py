@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from .core import UserError, default_device, seed_everything, rng_state, set_rng_state
 from .loading import gather_rows, TokenDataset, MathTaskDataset, ShardedBatchSampler, dataset_folder, read_meta, to_device
 from .model import GPT, GPTConfig
-from .optim import make_optimizer, Schedule, BatchRamp, EarlyStopping, apply_hparams
+from .optim import make_optimizer, run_schedules, EarlyStopping, apply_hparams
 from .precision import resolve_dtype, autocast, make_scaler, load_scaler_state, enable_tf32, matmul_gflops
 from .compile import maybe_compile
 from .checkpoint import Snapshots, BestCheckpoints, clean_state_dict, init_from
@@ -287,10 +287,9 @@ class Trainer:
         self.grad_accum = grad_accum_for(cfg.batch_size, self.W, cfg.micro_batch)
         start = self.grad_accum if not cfg.batch_size_start else grad_accum_for(cfg.batch_size_start, self.W, cfg.micro_batch)
         try:   # lesson 08 checks each schedule's settings; here they come from the command line
-            self.ramp = BatchRamp(start, self.grad_accum, cfg.batch_ramp_steps)
-            self.lr = Schedule(cfg.lr_schedule, cfg.lr, cfg.min_lr, cfg.warmup_steps, cfg.max_steps, cfg.decay_frac)
-            wd_end = cfg.weight_decay if cfg.weight_decay_final < 0 else cfg.weight_decay_final
-            self.wd = Schedule("linear", cfg.weight_decay, wd_end, 0, cfg.max_steps)
+            self.lr, self.wd, self.ramp = run_schedules(
+                cfg.max_steps, cfg.lr, cfg.min_lr, cfg.warmup_steps, cfg.lr_schedule, cfg.decay_frac, cfg.weight_decay,
+                cfg.weight_decay_final, start, self.grad_accum, cfg.batch_ramp_steps).values()
             self.early = EarlyStopping(cfg.patience, cfg.min_delta)
         except ValueError as e:
             raise UserError(f"{e} (see --warmup_steps, --max_steps, --lr_schedule, --decay_frac, --patience in --help)") from None
