@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .core import UserError
+from .core import UserError, atomic_write_text
 from .compile import unwrap
 
 # %% auto #0
@@ -192,16 +192,6 @@ def _plain_config(config) -> dict:
     if isinstance(config, dict): return dict(config)
     raise TypeError(f"config must be a dict or a dataclass, not {type(config).__name__}")
 
-def _atomic_write_json(obj, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            json.dump(obj, f, indent=1); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True); raise
-    _fsync_dir(path.parent)
-
 class BestCheckpoints:
     "Keep the `keep` checkpoints with the lowest validation loss (0 keeps all); `best.json` ranks them."
     INDEX = "best.json"
@@ -236,7 +226,7 @@ class BestCheckpoints:
         check_loadable(ckpt, "checkpoint")
         self.dir.mkdir(parents=True, exist_ok=True)
         atomic_save(ckpt, self.path(step))
-        _atomic_write_json({"checkpoints": kept}, self.dir / self.INDEX)
+        atomic_write_text(self.dir / self.INDEX, json.dumps({"checkpoints": kept}, indent=1)); _fsync_dir(self.dir)
         for gone in ranked[len(kept):]: (self.dir / gone["file"]).unlink(missing_ok=True)
         self.entries = kept
         return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import secrets
 import sys
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import torch
 
 # %% auto #0
 __all__ = ['default_device', 'device_type', 'seed_everything', 'rng_state', 'set_rng_state', 'repo_root', 'data_dir',
-           'mirror_dir', 'in_ipython', 'UserError', 'run_cli', 'env_report']
+           'mirror_dir', 'atomic_write_text', 'in_ipython', 'UserError', 'run_cli', 'env_report']
 
 # %% ../nbs/00_core.ipynb #3d064aa9
 def default_device() -> torch.device:
@@ -72,6 +73,22 @@ def mirror_dir() -> Path | None:
     "The local mirror of public files named by `$CLEANGPT_DATA_MIRROR`, if any."
     d = os.environ.get("CLEANGPT_DATA_MIRROR")
     return Path(d).expanduser().resolve() if d else None
+
+# %% ../nbs/00_core.ipynb #8a1ee303
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    "Write `text` (UTF-8) to `path` so that the file is always either the old one or the complete new one."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # unique per writer, in the same folder: os.replace is atomic only within one file system
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8") as f:
+            f.write(text); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)   # an exception leaves nothing behind
+        raise
+    return path
 
 # %% ../nbs/00_core.ipynb #d1090011
 def in_ipython() -> bool:

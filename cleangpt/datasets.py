@@ -25,7 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import core
-from .core import UserError, in_ipython, mirror_dir, run_cli
+from .core import UserError, in_ipython, mirror_dir, run_cli, atomic_write_text
 from .tokenizers import CharTokenizer, gpt2_tokenizer, tokenizer_from_spec
 
 # %% auto #0
@@ -316,11 +316,6 @@ def _is_up_to_date(out: Path, source_shas: dict, opts: dict) -> dict | None:
         if not f.is_file() or f.stat().st_size != meta[f"{split}_tokens"] * size: return None
     return meta
 
-def _write_atomic_json(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f: json.dump(obj, f, indent=1); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
-
 def write_dataset(out: Path, meta: dict, splits: dict[str, Iterable[np.ndarray]], dtype: np.dtype) -> dict:
     "Write each split's arrays to `<out>/<split>.bin` and `meta` (plus token counts) to meta.json, atomically."
     out.mkdir(parents=True, exist_ok=True)
@@ -336,7 +331,7 @@ def write_dataset(out: Path, meta: dict, splits: dict[str, Iterable[np.ndarray]]
             raise UserError(f"{meta['name']}: a split came out empty (train {meta['train_tokens']:,}, val {meta['val_tokens']:,} tokens): use more text")
         (out / "meta.json").unlink(missing_ok=True)  # from here until the end the folder has no meta.json: not "complete"
         for split in splits: os.replace(tmps[split], out / f"{split}.bin")
-        _write_atomic_json(out / "meta.json", meta)
+        atomic_write_text(out / "meta.json", json.dumps(meta, indent=1))   # lesson 00
     finally:
         for t in tmps.values(): t.unlink(missing_ok=True)
     return meta
@@ -378,7 +373,8 @@ def locked_folder(folder: Path):
             yield
         finally: os.close(fd)               # closing the descriptor releases the lock
     finally:
-        if created and not any(folder.iterdir()): folder.rmdir()   # a failed first prepare leaves no empty folder
+        if created:   # a failed first prepare leaves no empty folder (rmdir refuses one that is not empty)
+            with contextlib.suppress(OSError): folder.rmdir()
 
 def prepare(name: str, /, data_dir: Path | str | None = None, mirror: Path | str | None = None, force: bool = False,
             workers: int | None = None, **options) -> Path:

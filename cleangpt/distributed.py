@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import json
 import os
 import sys
@@ -121,14 +122,26 @@ def _mlp(seed: int) -> nn.Module:
     torch.manual_seed(seed)
     return nn.Sequential(nn.Linear(8, 32), nn.GELU(), nn.Linear(32, 1))
 
+def _toy_problem(info: DistInfo, grad_accum: int, micro_batch: int, seed: int):
+    "A fixed regression batch (X, Y) and `rows(i, r)`: the rows micro-step i of rank r trains on."
+    W, B = info.world_size, micro_batch
+    gen = torch.Generator().manual_seed(seed)
+    X, Y = torch.randn(W * grad_accum * B, 8, generator=gen), torch.randn(W * grad_accum * B, 1, generator=gen)
+    # micro-step i of rank r takes rows [(i*W + r)*B, +B): the W ranks together cover each block of W*B rows
+    return X, Y, lambda i, r: slice((i * W + r) * B, (i * W + r + 1) * B)
+
+def _reference(seed: int, X: torch.Tensor, Y: torch.Tensor, micro_batch: int) -> nn.Module:
+    "One process, accumulating the gradient of every micro-batch of (X, Y) in order."
+    ref, B = _mlp(seed), micro_batch
+    n = len(X) // B
+    for i in range(n): (nn.functional.mse_loss(ref(X[i * B:(i + 1) * B]), Y[i * B:(i + 1) * B]) / n).backward()
+    return ref
+
 def ddp_check(grad_accum: int = 3, micro_batch: int = 4, seed: int = 0) -> dict:
     "Compare DDP+no_sync gradients with one process accumulating every micro-batch (run under torchrun)."
     with distributed("cpu") as info:
-        W, g, B = info.world_size, grad_accum, micro_batch
-        gen = torch.Generator().manual_seed(seed)
-        X, Y = torch.randn(W * g * B, 8, generator=gen), torch.randn(W * g * B, 1, generator=gen)
-        # micro-step i of rank r takes rows [(i*W + r)*B, +B): the W ranks together cover each block of W*B rows
-        rows = lambda i, r: slice((i * W + r) * B, (i * W + r + 1) * B)
+        W, g = info.world_size, grad_accum
+        X, Y, rows = _toy_problem(info, g, micro_batch, seed)
         model = wrap_ddp(_mlp(seed), info, torch.device("cpu"))
         calls = []
         if info.enabled:
@@ -144,9 +157,7 @@ def ddp_check(grad_accum: int = 3, micro_batch: int = 4, seed: int = 0) -> dict:
         grads = [p.grad for p in model.parameters()]
         result = {"world": W, "grad_accum": g, "allreduce_calls": len(calls)}
         if info.is_main:   # the single-process reference: all W*g micro-batches, accumulated
-            ref = _mlp(seed)
-            for i in range(W * g):
-                (nn.functional.mse_loss(ref(X[i * B:(i + 1) * B]), Y[i * B:(i + 1) * B]) / (W * g)).backward()
+            ref = _reference(seed, X, Y, micro_batch)
             result["max_grad_diff"] = max((a - p.grad).abs().max().item() for a, p in zip(grads, ref.parameters()))
             print(json.dumps(result), flush=True)
         return result
@@ -159,6 +170,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 # %% ../nbs/13_distributed.ipynb #6cdcc077
+@functools.cache
 def _fully_shard():
     try: from torch.distributed.fsdp import fully_shard, FSDPModule                      # torch >= 2.6
     except ImportError: from torch.distributed._composable.fsdp import fully_shard, FSDPModule   # 2.4, 2.5
@@ -194,10 +206,8 @@ def load_full_state_dicts(model: nn.Module, optimizer, model_state: dict, optim_
 def fsdp_check(grad_accum: int = 3, micro_batch: int = 4, seed: int = 0) -> dict:
     "Compare one FSDP2 AdamW step with one process accumulating every micro-batch (run under torchrun)."
     with distributed("cpu") as info:
-        W, g, B = info.world_size, grad_accum, micro_batch
-        gen = torch.Generator().manual_seed(seed)
-        X, Y = torch.randn(W * g * B, 8, generator=gen), torch.randn(W * g * B, 1, generator=gen)
-        rows = lambda i, r: slice((i * W + r) * B, (i * W + r + 1) * B)
+        W, g = info.world_size, grad_accum
+        X, Y, rows = _toy_problem(info, g, micro_batch, seed)
         model = _mlp(seed)
         shard_model(model, [model[0], model[2]], info, torch.device("cpu"))
         opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
@@ -208,9 +218,8 @@ def fsdp_check(grad_accum: int = 3, micro_batch: int = 4, seed: int = 0) -> dict
         full = [p.full_tensor() if hasattr(p, "full_tensor") else p.detach() for p in model.parameters()]
         result = {"world": W, "sharded": is_fsdp(model), "params_here": local, "params": sum(p.numel() for p in full)}
         if info.is_main:
-            ref = _mlp(seed); ref_opt = torch.optim.AdamW(ref.parameters(), lr=1e-2)
-            for i in range(W * g): (nn.functional.mse_loss(ref(X[i * B:(i + 1) * B]), Y[i * B:(i + 1) * B]) / (W * g)).backward()
-            ref_opt.step()
+            ref = _reference(seed, X, Y, micro_batch)
+            torch.optim.AdamW(ref.parameters(), lr=1e-2).step()
             result["max_param_diff"] = max((a - b).abs().max().item() for a, b in zip(full, ref.parameters()))
             print(json.dumps(result), flush=True)
         return result

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import regex
 
-from .core import UserError, mirror_dir
+from .core import UserError, mirror_dir, atomic_write_text
 
 # %% auto #0
 __all__ = ['GPT2_SPLIT_PATTERN', 'GPT2_EOT', 'GPT2_BPE_URLS', 'GPT2_BPE_SHA256', 'Tokenizer', 'check_text', 'check_texts',
@@ -352,11 +352,7 @@ def save_tokenizer(tok: Tokenizer, meta_path: str | Path) -> Path:
     path = _meta_file(meta_path)
     meta = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     meta["tokenizer"] = tok.spec()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)                            # atomic: a reader never sees half a file
-    return path
+    return atomic_write_text(path, json.dumps(meta, ensure_ascii=False, indent=1))   # a reader never sees half a file
 
 def load_tokenizer(meta_path: str | Path) -> Tokenizer:
     "The tokenizer stored under the `tokenizer` key of `meta_path` (a meta.json, or a folder holding one)."

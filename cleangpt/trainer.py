@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .core import UserError, default_device, seed_everything, rng_state, set_rng_state
+from .core import UserError, default_device, seed_everything, rng_state, set_rng_state, atomic_write_text
 from .loading import gather_rows, TokenDataset, MathTaskDataset, ShardedBatchSampler, dataset_folder, read_meta, to_device
 from .model import GPT, GPTConfig
 from .optim import make_optimizer, run_schedules, EarlyStopping, apply_hparams
@@ -464,17 +464,14 @@ class Trainer:
 # %% ../nbs/14_trainer.ipynb #8cab6d75
 def save_config(cfg: TrainConfig, run_dir: Path) -> None:
     "Write the resolved config as run_dir/config.json (atomically)."
-    run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / ".config.json.tmp"
-    tmp.write_text(json.dumps(asdict(cfg), indent=1)); os.replace(tmp, run_dir / "config.json")
+    atomic_write_text(run_dir / "config.json", json.dumps(asdict(cfg), indent=1))
 
 def truncate_metrics(run_dir: Path, step: int) -> None:
     "Drop metric lines logged after `step` (they will be logged again by the resumed run)."
     f = Path(run_dir) / "metrics.jsonl"
     if not f.exists(): return
     keep = [l for l in f.read_text().splitlines() if l.strip() and json.loads(l)["step"] <= step]
-    tmp = f.with_name(".metrics.jsonl.tmp")
-    tmp.write_text("".join(l + "\n" for l in keep)); os.replace(tmp, f)
+    atomic_write_text(f, "".join(l + "\n" for l in keep))
 
 def train(cfg: TrainConfig, quiet: bool = False) -> dict:
     "Run `cfg` in this process or, under torchrun, in the process group; always leave the group."
