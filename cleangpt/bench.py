@@ -6,10 +6,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import random
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -26,17 +28,19 @@ from .generate import tokens_per_second
 from .loading import ShardedBatchSampler, TokenDataset, loader_throughput, resident_memory
 from .model import GPT, GPTConfig
 from .optim import make_optimizer
-from .precision import autocast, cpu_has_native_bf16, cuda_has_native_bf16, matmul_gflops
+from .precision import Bf16MatmulsInFp32, autocast, cpu_has_native_bf16, cuda_has_native_bf16, matmul_gflops
 from .tokenizers import CharTokenizer, gpt2_bpe_sources, gpt2_tokenizer
 from .train import PRESETS
-from .trainer import GPU_PEAK_BF16
+from .tracking import read_metrics
+from .trainer import GPU_PEAK_BF16, TrainConfig, train
 
 # %% auto #0
-__all__ = ['CHAR_VOCAB', 'MODES', 'LOADER_SHAPES', 'WORDS', 'Stats', 'interleaved', 'cpu_name', 'machine', 'row', 'format_table',
-           'print_report', 'default_matmul_size', 'measure_peak', 'published_peak', 'mfu', 'vocab_for', 'preset_model',
-           'parse_modes', 'mode_problem', 'train_speed', 'bench_train', 'plot_stats', 'write_tokens', 'bench_loader',
-           'anon_growth', 'bench_memory', 'sample_text', 'bench_tokenizer', 'encode_speed', 'bench_prepare',
-           'bench_generate', 'make_parser', 'run_bench', 'main']
+__all__ = ['CHAR_VOCAB', 'MODES', 'LOADER_SHAPES', 'WORDS', 'BF16_GAP_TARGET', 'Stats', 'interleaved', 'cpu_name', 'machine',
+           'row', 'format_table', 'print_report', 'default_matmul_size', 'measure_peak', 'published_peak', 'mfu',
+           'vocab_for', 'preset_model', 'parse_modes', 'mode_problem', 'train_speed', 'bench_train', 'plot_stats',
+           'write_tokens', 'bench_loader', 'anon_growth', 'bench_memory', 'sample_text', 'bench_tokenizer',
+           'encode_speed', 'bench_prepare', 'bench_generate', 'bf16_kernels', 'bench_bf16_quality', 'plot_val_curves',
+           'make_parser', 'run_bench', 'main']
 
 # %% ../nbs/17_bench.ipynb #6b511077
 @dataclass
@@ -352,6 +356,51 @@ def bench_generate(new_tokens: int = 512, repeats: int = 5, device: torch.device
     return {"bench": "generate", "new_tokens": new_tokens,
             "rows": [row("kv cache", cached, speedup=cached.median / plain.median), row("no cache", plain)]}
 
+# %% ../nbs/17_bench.ipynb #5203a58a
+BF16_GAP_TARGET = 0.03   # the largest acceptable |val loss (bf16) - val loss (fp32)| at the end of a run
+
+def bf16_kernels(device: torch.device | str) -> tuple[contextlib.AbstractContextManager, str]:
+    "The context a bf16 run needs on `device`, and its name: native bf16, or (CPU without it) matmuls via fp32."
+    if device_type(device) == "cpu" and not cpu_has_native_bf16():
+        return Bf16MatmulsInFp32(), "bf16 matmuls via fp32 kernels (no native bf16)"
+    return contextlib.nullcontext(), "native"
+
+def bench_bf16_quality(preset: str = "shakespeare_char_cpu", max_steps: int | None = None,
+                       eval_interval: int | None = None) -> dict:
+    "Train `preset` in fp32 and in bf16 from the same seed; each final val loss, the gap, and the val curves."
+    if preset not in PRESETS: raise UserError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+    base = {**PRESETS[preset], "wandb": "disabled", "keep_snapshots": 1, "keep_best": 1}
+    if max_steps is not None:
+        base.update(max_steps=max_steps, warmup_steps=min(base.get("warmup_steps", 100), max_steps))
+    if eval_interval is not None: base["eval_interval"] = eval_interval
+    device = base.get("device", "auto")
+    device = default_device() if device == "auto" else torch.device(device)
+    bf16_ctx, kernels = bf16_kernels(device)
+    rows, curves = [], {}
+    with tempfile.TemporaryDirectory(prefix="cleangpt-bf16-quality-") as tmp:
+        for dtype in ("fp32", "bf16"):
+            cfg = TrainConfig(**{**base, "dtype": dtype, "out_dir": tmp, "run_name": dtype})
+            t0 = time.perf_counter()
+            # the runs' own messages (a dataset being prepared, say) go to stderr: stdout is the report's
+            with bf16_ctx if dtype == "bf16" else contextlib.nullcontext(), contextlib.redirect_stdout(sys.stderr):
+                out = train(cfg, quiet=True)
+            curves[dtype] = [(r["step"], r["val/loss"]) for r in read_metrics(cfg.run_dir()) if "val/loss" in r]
+            rows.append(row(dtype, Stats([out["val/loss"]], "val loss"), val_loss=f"{out['val/loss']:.4f}", steps=out["step"],
+                            minutes=(time.perf_counter() - t0) / 60, kernels="fp32" if dtype == "fp32" else kernels))
+    gap = abs(rows[1]["median"] - rows[0]["median"])
+    rows.append(row("gap", Stats([gap], "val loss"), val_loss=f"{gap:.4f}", target=BF16_GAP_TARGET, met=gap <= BF16_GAP_TARGET))
+    return {"bench": "bf16-quality", "preset": preset, "max_steps": base["max_steps"], "curves": curves, "rows": rows}
+
+def plot_val_curves(curves: dict, title: str = "validation loss"):
+    "Validation loss against step, one line per run."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3))
+    for name, points in curves.items(): ax.plot(*zip(*points), marker="o", markersize=3, label=name)
+    ax.set_xlabel("step"); ax.set_ylabel("val loss"); ax.set_title(title); ax.legend(fontsize=8)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
 # %% ../nbs/17_bench.ipynb #df00ce0e
 class _Parser(argparse.ArgumentParser):
     "argparse that reports mistakes as one-line UserErrors (exit 2 through run_cli)."
@@ -359,7 +408,7 @@ class _Parser(argparse.ArgumentParser):
 
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m cleangpt.bench", description="Benchmarks: matmul peak, training, loader, tokenizing, decoding.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{peak,train,loader,prepare,generate}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{peak,train,loader,prepare,generate,bf16-quality}")
     def add(name, help):
         s = sub.add_parser(name, help=help, description=help)
         s.add_argument("--repeats", type=int, default=5, help="kept rounds per measurement (median and min-max)")
@@ -386,6 +435,10 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=None, help="processes of the parallel run (default: all cores)")
     s = add("generate", "new tokens/s with and without the KV cache")
     s.add_argument("--new-tokens", type=int, default=512, help="tokens to generate")
+    s = add("bf16-quality", "final val loss of a preset trained in fp32 and in bf16, and the gap")
+    s.add_argument("--preset", default="shakespeare_char_cpu", help="the training preset to run twice")
+    s.add_argument("--max-steps", type=int, default=None, help="override the preset's max_steps")
+    s.add_argument("--eval-interval", type=int, default=None, help="override the preset's eval_interval")
     return p
 
 # %% ../nbs/17_bench.ipynb #36f91182
@@ -396,7 +449,8 @@ def _positive(**kw) -> None:
 def run_bench(args: argparse.Namespace) -> dict:
     "The report of one parsed command."
     dev = default_device()
-    _positive(repeats=args.repeats, **{k: getattr(args, k, None) for k in ("steps", "batches", "n", "peak_n", "new_tokens")})
+    _positive(repeats=args.repeats, **{k: getattr(args, k, None) for k in ("steps", "batches", "n", "peak_n", "new_tokens",
+                                                                           "max_steps", "eval_interval")})
     if args.command == "peak":
         dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, **({"fp16": torch.float16} if dev.type == "cuda" else {})}
         rows = []
@@ -422,6 +476,7 @@ def run_bench(args: argparse.Namespace) -> dict:
     if args.command == "prepare":
         if args.mb <= 0: raise UserError("--mb must be a positive size in MB")
         return bench_prepare(args.mb, args.tokenizer, args.workers, args.repeats)
+    if args.command == "bf16-quality": return bench_bf16_quality(args.preset, args.max_steps, args.eval_interval)
     return bench_generate(args.new_tokens, args.repeats, dev)
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,12 +9,14 @@ import contextlib
 import time
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from .core import UserError, device_type
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'cpu_has_native_bf16', 'cuda_has_native_bf16', 'resolve_dtype', 'matmul_gflops', 'plot_bars', 'autocast',
-           'plot_curves', 'make_scaler', 'load_scaler_state', 'enable_tf32']
+__all__ = ['PRECISIONS', 'BF16_MATMULS', 'cpu_has_native_bf16', 'cuda_has_native_bf16', 'resolve_dtype', 'matmul_gflops',
+           'plot_bars', 'autocast', 'plot_curves', 'Bf16MatmulsInFp32', 'make_scaler', 'load_scaler_state',
+           'enable_tf32']
 
 # %% ../nbs/09_precision.ipynb #7c0a8f4f
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -87,6 +89,19 @@ def plot_curves(curves: dict, xlabel: str = "step", ylabel: str = "loss", title:
     fig.tight_layout()
     plt.close(fig)     # shown once, where the cell returns it
     return fig
+
+# %% ../nbs/09_precision.ipynb #728e102a
+_aten = torch.ops.aten
+BF16_MATMULS = (_aten.mm.default, _aten.bmm.default, _aten.addmm.default, _aten.baddbmm.default)
+
+class Bf16MatmulsInFp32(TorchDispatchMode):
+    "In this context a bf16 matmul runs as an fp32 matmul of the same values, rounded to bf16: same numbers, fp32 speed."
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in BF16_MATMULS and any(isinstance(a, torch.Tensor) and a.dtype == torch.bfloat16 for a in args):
+            wide = [a.float() if isinstance(a, torch.Tensor) and a.dtype == torch.bfloat16 else a for a in args]
+            return func(*wide, **kwargs).to(torch.bfloat16)   # one rounding, as the bf16 kernel rounds its fp32 sum
+        return func(*args, **kwargs)
 
 # %% ../nbs/09_precision.ipynb #1ec2a9ae
 def make_scaler(device: torch.device | str, dtype: torch.dtype) -> torch.amp.GradScaler:

@@ -6,13 +6,13 @@ import pytest
 
 from conftest import run_py
 
-ENV = {"OMP_NUM_THREADS": "1", "CLEANGPT_DATA_MIRROR": "/work/shared/data"}
+ENV = {"OMP_NUM_THREADS": "1"}   # the data mirror, if any, comes from the environment (CI sets it)
 ROW_KEYS = {"name", "median", "min", "max", "repeats", "unit"}
 
 
-def bench(*args, tmp_path=None):
+def bench(*args, tmp_path=None, env=None):
     extra = ["--json", str(tmp_path / "out.json")] if tmp_path else []
-    res = run_py("-m", "cleangpt.bench", *args, *extra, env=ENV, timeout=120)
+    res = run_py("-m", "cleangpt.bench", *args, *extra, env={**ENV, **(env or {})}, timeout=180)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     report = json.loads(res.stdout.strip().splitlines()[-1])     # the JSON line is the last line
     assert res.stdout.splitlines()[1].split()[:3] == ["name", "median", "min-max"]   # the table's header
@@ -67,10 +67,23 @@ def test_generate():
     assert rep["new_tokens"] == 16 and [r["name"] for r in measured(rep)] == ["kv cache", "no cache"]
 
 
+def test_bf16_quality(tmp_path):
+    rep = bench("bf16-quality", "--max-steps", "4", "--eval-interval", "2", tmp_path=tmp_path,
+                env={"CLEANGPT_DATA_DIR": str(tmp_path / "data")})
+    fp32, bf16, gap = measured(rep)
+    assert [r["name"] for r in (fp32, bf16, gap)] == ["fp32", "bf16", "gap"] and rep["max_steps"] == 4
+    assert fp32["steps"] == bf16["steps"] == 4 and [step for step, _ in rep["curves"]["bf16"]] == [2, 4]
+    assert rep["curves"]["fp32"][-1][1] == fp32["median"] and rep["curves"]["bf16"][-1][1] == bf16["median"]
+    assert gap["median"] == pytest.approx(abs(bf16["median"] - fp32["median"])) and gap["target"] == 0.03
+    if not rep["machine"]["native_bf16"]: assert "via fp32" in bf16["kernels"]
+
+
 @pytest.mark.parametrize("args, words", [
     (["fly"], "invalid choice: 'fly'"),
     (["train", "--preset", "shakespear_char"], "unknown preset 'shakespear_char'"),
     (["generate", "--repeats", "0"], "--repeats 0 must be at least 1"),
+    (["bf16-quality", "--max-steps", "0"], "--max-steps 0 must be at least 1"),
+    (["bf16-quality", "--preset", "nope"], "unknown preset 'nope'"),
 ])
 def test_bad_input(args, words):
     res = run_py("-m", "cleangpt.bench", *args, env=ENV, timeout=60)
