@@ -22,16 +22,17 @@ import numpy as np
 import torch
 
 from .compile import compile_problem, maybe_compile, median, time_train_steps
-from .core import UserError, default_device, device_type, in_ipython, mirror_dir, run_cli, seed_everything
+from .core import (UserError, atomic_write_text, default_device, device_type, in_ipython, mirror_dir, run_cli,
+                           seed_everything)
 from .datasets import encode_text
 from .generate import tokens_per_second
 from .loading import ShardedBatchSampler, TokenDataset, loader_throughput, resident_memory
 from .model import GPT, GPTConfig
 from .optim import make_optimizer
-from .precision import Bf16MatmulsInFp32, autocast, cpu_has_native_bf16, cuda_has_native_bf16, matmul_gflops
+from .precision import Bf16MatmulsInFp32, autocast, cpu_has_native_bf16, cuda_has_native_bf16, matmul_gflops, plot_curves
 from .tokenizers import CharTokenizer, gpt2_bpe_sources, gpt2_tokenizer
 from .train import PRESETS
-from .tracking import read_metrics
+from .tracking import metric_series, read_metrics
 from .trainer import GPU_PEAK_BF16, TrainConfig, train
 
 # %% auto #0
@@ -39,8 +40,8 @@ __all__ = ['CHAR_VOCAB', 'MODES', 'LOADER_SHAPES', 'WORDS', 'BF16_GAP_TARGET', '
            'row', 'format_table', 'print_report', 'default_matmul_size', 'measure_peak', 'published_peak', 'mfu',
            'vocab_for', 'preset_model', 'parse_modes', 'mode_problem', 'train_speed', 'bench_train', 'plot_stats',
            'write_tokens', 'bench_loader', 'anon_growth', 'bench_memory', 'sample_text', 'bench_tokenizer',
-           'encode_speed', 'bench_prepare', 'bench_generate', 'bf16_kernels', 'bench_bf16_quality', 'plot_val_curves',
-           'make_parser', 'run_bench', 'main']
+           'encode_speed', 'bench_prepare', 'bench_generate', 'bf16_kernels', 'bench_bf16_quality', 'make_parser',
+           'run_bench', 'main']
 
 # %% ../nbs/17_bench.ipynb #6b511077
 @dataclass
@@ -129,7 +130,7 @@ def print_report(report: dict, json_path: str | Path | None = None) -> None:
         print(f"warning: the load average was {m['load_avg_1min']} on {m['cpus']} cores while measuring; "
               "rerun on a quiet machine before comparing numbers")
     line = json.dumps(report)
-    if json_path: Path(json_path).write_text(line + "\n")
+    if json_path: atomic_write_text(json_path, line + "\n")
     print(line)
 
 # %% ../nbs/17_bench.ipynb #549f67f6
@@ -384,22 +385,12 @@ def bench_bf16_quality(preset: str = "shakespeare_char_cpu", max_steps: int | No
             # the runs' own messages (a dataset being prepared, say) go to stderr: stdout is the report's
             with bf16_ctx if dtype == "bf16" else contextlib.nullcontext(), contextlib.redirect_stdout(sys.stderr):
                 out = train(cfg, quiet=True)
-            curves[dtype] = [(r["step"], r["val/loss"]) for r in read_metrics(cfg.run_dir()) if "val/loss" in r]
+            curves[dtype] = metric_series(read_metrics(cfg.run_dir()), "val/loss")   # (steps, values)
             rows.append(row(dtype, Stats([out["val/loss"]], "val loss"), val_loss=f"{out['val/loss']:.4f}", steps=out["step"],
                             minutes=(time.perf_counter() - t0) / 60, kernels="fp32" if dtype == "fp32" else kernels))
     gap = abs(rows[1]["median"] - rows[0]["median"])
     rows.append(row("gap", Stats([gap], "val loss"), val_loss=f"{gap:.4f}", target=BF16_GAP_TARGET, met=gap <= BF16_GAP_TARGET))
     return {"bench": "bf16-quality", "preset": preset, "max_steps": base["max_steps"], "curves": curves, "rows": rows}
-
-def plot_val_curves(curves: dict, title: str = "validation loss"):
-    "Validation loss against step, one line per run."
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5, 3))
-    for name, points in curves.items(): ax.plot(*zip(*points), marker="o", markersize=3, label=name)
-    ax.set_xlabel("step"); ax.set_ylabel("val loss"); ax.set_title(title); ax.legend(fontsize=8)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
 
 # %% ../nbs/17_bench.ipynb #df00ce0e
 class _Parser(argparse.ArgumentParser):

@@ -11,7 +11,6 @@ import json
 import os
 import pickle
 import re
-import secrets
 import time
 import warnings
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .core import UserError, atomic_write_text
+from .core import UserError, atomic_file, atomic_write_text
 from .compile import unwrap
 
 # %% auto #0
@@ -53,18 +52,11 @@ def _maybe_stall(path: Path, f) -> None:
 def atomic_save(obj: Any, path: str | Path) -> Path:
     "`torch.save` `obj` to `path` so that `path` is always either the old file or the complete new one."
     path = Path(path)
-    # a unique hidden name in the same folder: os.replace is atomic only within one file system
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "xb") as f:
+        with atomic_file(path, binary=True) as f:   # lesson 00: temp file, fsync, os.replace; removed on error
             torch.save(obj, f)
             _maybe_stall(path, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
     except BaseException as e:
-        tmp.unlink(missing_ok=True)  # an exception (not a kill -9) leaves nothing behind
         if (err := _os_error(e)) is None: raise
         # a full disk, a quota, a read-only folder: say so in one line, not in a C++ traceback
         raise CheckpointError(f"could not write {path} ({err.strerror or err}): free some disk space or choose a "

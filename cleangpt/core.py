@@ -5,6 +5,7 @@
 # %% ../nbs/00_core.ipynb #b291e862
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
@@ -17,7 +18,7 @@ import torch
 
 # %% auto #0
 __all__ = ['default_device', 'device_type', 'seed_everything', 'rng_state', 'set_rng_state', 'repo_root', 'data_dir',
-           'mirror_dir', 'atomic_write_text', 'in_ipython', 'UserError', 'run_cli', 'env_report']
+           'mirror_dir', 'atomic_file', 'atomic_write_text', 'in_ipython', 'UserError', 'run_cli', 'env_report']
 
 # %% ../nbs/00_core.ipynb #3d064aa9
 def default_device() -> torch.device:
@@ -75,20 +76,26 @@ def mirror_dir() -> Path | None:
     return Path(d).expanduser().resolve() if d else None
 
 # %% ../nbs/00_core.ipynb #8a1ee303
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    "Write `text` (UTF-8) to `path` so that the file is always either the old one or the complete new one."
+@contextlib.contextmanager
+def atomic_file(path: str | Path, binary: bool = False):
+    "A file to write that replaces `path` only when the block ends without an exception (then it is fsynced)."
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     # unique per writer, in the same folder: os.replace is atomic only within one file system
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            f.write(text); f.flush(); os.fsync(f.fileno())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "xb" if binary else "x", encoding=None if binary else "utf-8") as f:
+            yield f
+            f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)   # an exception leaves nothing behind
+        tmp.unlink(missing_ok=True)   # an exception leaves nothing behind (a kill -9 may leave the .tmp file)
         raise
-    return path
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    "Write `text` (UTF-8) to `path` so that the file is always either the old one or the complete new one."
+    with atomic_file(path) as f: f.write(text)
+    return Path(path)
 
 # %% ../nbs/00_core.ipynb #d1090011
 def in_ipython() -> bool:

@@ -18,7 +18,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from .core import in_ipython, run_cli
+from .core import UserError, in_ipython, run_cli
 
 # %% auto #0
 __all__ = ['DistInfo', 'dist_info', 'init_distributed', 'teardown', 'distributed', 'local_device', 'all_reduce_mean', 'barrier',
@@ -112,9 +112,10 @@ def wrap_ddp(model: nn.Module, info: DistInfo, device: torch.device) -> nn.Modul
 
 def accumulate(model: nn.Module, grad_accum: int):
     "One context per micro-step: DDP's (or FSDP2's, below) gradient sync is skipped on all but the last."
+    sharded = getattr(model, "_orig_mod", model)   # torch.compile wraps the sharded model, which holds the switch
     for i in range(grad_accum):
         last = i == grad_accum - 1
-        if is_fsdp(model): model.set_requires_gradient_sync(last); yield i, contextlib.nullcontext()
+        if is_fsdp(sharded): sharded.set_requires_gradient_sync(last); yield i, contextlib.nullcontext()
         else: yield i, (contextlib.nullcontext() if last or not isinstance(model, DDP) else model.no_sync())
 
 # %% ../nbs/13_distributed.ipynb #766fac69
@@ -165,8 +166,10 @@ def ddp_check(grad_accum: int = 3, micro_batch: int = 4, seed: int = 0) -> dict:
 # %% ../nbs/13_distributed.ipynb #6bbaae7d
 def main(argv: list[str]) -> int:
     "`torchrun --nproc_per_node=2 -m cleangpt.distributed [grad_accum] [ddp|fsdp]`: run `ddp_check` or `fsdp_check`."
-    check = fsdp_check if argv[1:2] == ["fsdp"] else ddp_check
-    check(grad_accum=int(argv[0]) if argv else 3)
+    accum, kind = (argv + ["3", "ddp"][len(argv):])[:2] if len(argv) <= 2 else (None, None)
+    if not (accum or "").isdigit() or int(accum) < 1 or kind not in ("ddp", "fsdp"):
+        raise UserError(f"arguments {' '.join(argv)!r}: expected [GRAD_ACCUM] [ddp|fsdp], GRAD_ACCUM a whole number >= 1")
+    (fsdp_check if kind == "fsdp" else ddp_check)(grad_accum=int(accum))
     return 0
 
 # %% ../nbs/13_distributed.ipynb #6cdcc077

@@ -142,7 +142,7 @@ def cached_causal_mask(n_new: int, n_past: int, device=None) -> torch.Tensor:
     keys = torch.arange(n_past + n_new, device=device)
     return keys[None, :] <= (n_past + torch.arange(n_new, device=device))[:, None]
 
-SPELLED_OUT_MAX_T = 64   # measured: +9% per compiled step at T=64, no gain at 128 or 256 (where flash also saves memory)
+SPELLED_OUT_MAX_T = 64   # lesson 10: +8-9% per compiled step at T=64, no gain at 128 or 256 (where flash saves memory)
 
 def spell_out_attention(q: torch.Tensor, cache: KVCache | None, dropout_p: float) -> bool:
     "Whether to use lesson 04's written-out attention instead of SDPA: compiled for a CPU, fp32, short, no cache, no dropout."

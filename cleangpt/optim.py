@@ -55,6 +55,9 @@ class Schedule:
         if not 0 <= self.warmup <= self.total:
             raise ValueError(f"warmup={self.warmup} must be between 0 and total={self.total} steps")
         if not 0 < self.decay_frac <= 1: raise ValueError(f"decay_frac={self.decay_frac} must be in (0, 1]")
+        if self.kind == "wsd" and (start := self.total - int(self.decay_frac * self.total)) < self.warmup:
+            raise ValueError(f"wsd would start decaying at step {start}, inside the {self.warmup}-step warmup: "
+                             f"lower decay_frac or warmup")
 
     def __call__(self, step: int) -> float:
         if step < self.warmup: return self.peak * (step + 1) / self.warmup
@@ -142,7 +145,12 @@ def schedule_explorer(max_steps: int = 5000, grad_accum: int = 8):
     out = widgets.Output()
 
     def draw(_=None):
-        scheds = run_schedules(max_steps=max_steps, grad_accum=grad_accum, **{k: w.value for k, w in controls.items()})
+        try: scheds = run_schedules(max_steps=max_steps, grad_accum=grad_accum, **{k: w.value for k, w in controls.items()})
+        except ValueError as e:   # sliders can reach settings the trainer refuses: say why instead of drawing
+            with out:
+                out.clear_output(wait=True)
+                print(f"not a valid run: {e}")
+            return None
         fig = plot_run_schedules(scheds, max_steps)
         with out:
             out.clear_output(wait=True)

@@ -81,10 +81,12 @@ def autocast(device: torch.device | str, dtype: torch.dtype):
 
 # %% ../nbs/09_precision.ipynb #c7e96d88
 def plot_curves(curves: dict, xlabel: str = "step", ylabel: str = "loss", title: str = ""):
-    "Named sequences of numbers as lines on one small chart."
+    "Named curves as lines on one small chart: each a sequence of values (one per step) or a (steps, values) pair."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5, 3))
-    for name, ys in curves.items(): ax.plot(range(len(ys)), list(ys), label=name)
+    for name, c in curves.items():
+        xs, ys = c if isinstance(c, tuple) else (range(len(c)), c)
+        ax.plot(list(xs), list(ys), marker="o" if len(ys) <= 20 else None, markersize=3, label=name)
     ax.set_xlabel(xlabel); ax.set_ylabel(ylabel); ax.set_title(title); ax.legend(fontsize=8)
     fig.tight_layout()
     plt.close(fig)     # shown once, where the cell returns it

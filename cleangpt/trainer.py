@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .core import UserError, default_device, seed_everything, rng_state, set_rng_state, atomic_write_text
+from .core import UserError, data_dir, default_device, seed_everything, rng_state, set_rng_state, atomic_write_text
 from .loading import gather_rows, TokenDataset, MathTaskDataset, ShardedBatchSampler, dataset_folder, read_meta, to_device
 from .model import GPT, GPTConfig
 from .optim import make_optimizer, run_schedules, EarlyStopping, apply_hparams
@@ -110,7 +110,6 @@ def _vocab_for(meta: dict) -> int:
 def _prepare_on_first_rank(name: str, info: DistInfo) -> None:
     "A registered dataset that is not prepared yet is prepared by local rank 0 while the other ranks wait."
     from cleangpt.datasets import REGISTRY, prepare     # lesson 02; only this path needs it
-    from cleangpt.core import data_dir
     missing = name in REGISTRY and name != "file" and not Path(name).exists() and not (data_dir() / name / "meta.json").exists()
     if missing and info.local_rank == 0: prepare(name)   # prepare's file lock guards a data folder shared by nodes
     # every rank passes the barrier whether or not anything was missing, so no rank can wait for a barrier alone;
@@ -287,9 +286,11 @@ class Trainer:
         self.grad_accum = grad_accum_for(cfg.batch_size, self.W, cfg.micro_batch)
         start = self.grad_accum if not cfg.batch_size_start else grad_accum_for(cfg.batch_size_start, self.W, cfg.micro_batch)
         try:   # lesson 08 checks each schedule's settings; here they come from the command line
-            self.lr, self.wd, self.ramp = run_schedules(
-                cfg.max_steps, cfg.lr, cfg.min_lr, cfg.warmup_steps, cfg.lr_schedule, cfg.decay_frac, cfg.weight_decay,
-                cfg.weight_decay_final, start, self.grad_accum, cfg.batch_ramp_steps).values()
+            s = run_schedules(max_steps=cfg.max_steps, lr=cfg.lr, min_lr=cfg.min_lr, warmup_steps=cfg.warmup_steps,
+                              lr_schedule=cfg.lr_schedule, decay_frac=cfg.decay_frac, weight_decay=cfg.weight_decay,
+                              weight_decay_final=cfg.weight_decay_final, grad_accum_start=start,
+                              grad_accum=self.grad_accum, batch_ramp_steps=cfg.batch_ramp_steps)
+            self.lr, self.wd, self.ramp = s["learning rate"], s["weight decay"], s["micro-batches per step"]
             self.early = EarlyStopping(cfg.patience, cfg.min_delta)
         except ValueError as e:
             raise UserError(f"{e} (see --warmup_steps, --max_steps, --lr_schedule, --decay_frac, --patience in --help)") from None

@@ -72,8 +72,9 @@ def test_bf16_quality(tmp_path):
                 env={"CLEANGPT_DATA_DIR": str(tmp_path / "data")})
     fp32, bf16, gap = measured(rep)
     assert [r["name"] for r in (fp32, bf16, gap)] == ["fp32", "bf16", "gap"] and rep["max_steps"] == 4
-    assert fp32["steps"] == bf16["steps"] == 4 and [step for step, _ in rep["curves"]["bf16"]] == [2, 4]
-    assert rep["curves"]["fp32"][-1][1] == fp32["median"] and rep["curves"]["bf16"][-1][1] == bf16["median"]
+    (steps32, val32), (steps16, val16) = rep["curves"]["fp32"], rep["curves"]["bf16"]    # (steps, values) each
+    assert fp32["steps"] == bf16["steps"] == 4 and steps32 == steps16 == [2, 4]
+    assert val32[-1] == fp32["median"] and val16[-1] == bf16["median"] and val32 != val16
     assert gap["median"] == pytest.approx(abs(bf16["median"] - fp32["median"])) and gap["target"] == 0.03
     if not rep["machine"]["native_bf16"]: assert "via fp32" in bf16["kernels"]
 
