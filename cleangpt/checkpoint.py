@@ -11,7 +11,6 @@ import json
 import os
 import pickle
 import re
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from .compile import unwrap
 
 # %% auto #0
 __all__ = ['CheckpointError', 'atomic_save', 'load', 'check_loadable', 'clean_state_dict', 'Snapshots', 'BestCheckpoints',
-           'init_from']
+           'classify_source', 'init_from']
 
 # %% ../nbs/11_checkpoint.ipynb #1b4a1280
 class CheckpointError(UserError):
@@ -42,20 +41,12 @@ def _os_error(e: BaseException | None) -> OSError | None:
     while e is not None and not isinstance(e, OSError): e = e.__cause__ or e.__context__
     return e
 
-def _maybe_stall(path: Path, f) -> None:
-    "Test hook: when `$CLEANGPT_FAULT_STALL_SAVE` names this file, keep half of what was written and hang."
-    if os.environ.get("CLEANGPT_FAULT_STALL_SAVE") != path.name: return
-    f.flush(); f.truncate(f.tell() // 2); os.fsync(f.fileno())
-    Path(f"{f.name}.stalled").touch()          # tells the test that the write is half done: now kill -9 us
-    while True: time.sleep(1)
-
 def atomic_save(obj: Any, path: str | Path) -> Path:
     "`torch.save` `obj` to `path` so that `path` is always either the old file or the complete new one."
     path = Path(path)
     try:
         with atomic_file(path, binary=True) as f:   # lesson 00: temp file, fsync, os.replace; removed on error
             torch.save(obj, f)
-            _maybe_stall(path, f)
     except BaseException as e:
         if (err := _os_error(e)) is None: raise
         # a full disk, a quota, a read-only folder: say so in one line, not in a C++ traceback
@@ -74,6 +65,10 @@ def load(path: str | Path) -> Any:
     "Load a file written by `torch.save`, on the CPU, refusing anything but plain data (`weights_only=True`)."
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"checkpoint {path} does not exist: check the path")
+    with open(path, "rb") as f: head = f.read(64).lstrip()
+    if head[:1] in (b"{", b"["):   # a config.json or best.json passed by mistake: say what it is
+        raise CheckpointError(f"{path} is a JSON text file (a config or an index), not a checkpoint: pass the run "
+                              "folder that holds it, or a .pt checkpoint file")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
@@ -207,6 +202,7 @@ class BestCheckpoints:
 
     def maybe_save(self, step: int, val_loss: float, model: nn.Module | dict, config) -> bool:
         "Save a checkpoint if `val_loss` ranks among the best `keep`; True when it was saved."
+        for tmp in self.dir.glob(".*.tmp"): tmp.unlink(missing_ok=True)   # leftovers of a write killed mid-way
         val_loss = float(val_loss)
         if val_loss != val_loss: return False          # NaN never ranks
         entry = {"step": int(step), "val_loss": val_loss, "file": self.path(step).name}
@@ -230,24 +226,36 @@ class BestCheckpoints:
     def __repr__(self): return f"BestCheckpoints({self.dir}, keep={self.keep}, entries={self.entries})"
 
 # %% ../nbs/11_checkpoint.ipynb #e5defa6a
-def _is_hf_source(source: str) -> bool:
-    p = Path(source)
-    return (p.is_dir() and (p / "config.json").is_file()) or (source.startswith("gpt2") and not p.exists())
+def classify_source(source: str | Path) -> tuple[str, str | Path]:
+    "What `source` names, without loading it: `gpt2` (a name), `hf` (a folder), `run`, `best` (a folder of ours) or `checkpoint` (a file)."
+    s = str(source); p = Path(s).expanduser()
+    if p.is_file(): return "checkpoint", p
+    if p.is_dir():
+        if (p / BestCheckpoints.INDEX).is_file(): return "best", p
+        if (p / "best" / BestCheckpoints.INDEX).is_file() or Snapshots(p).paths(): return "run", p
+        if (p / "config.json").is_file():      # ours is a TrainConfig (it has `dataset`), HF's has `model_type`
+            try: conf = json.loads((p / "config.json").read_text())
+            except ValueError: conf = None
+            ours = isinstance(conf, dict) and "dataset" in conf and "model_type" not in conf
+            return ("run" if ours else "hf"), p
+        raise CheckpointError(f"{s} holds no checkpoint (no best/, no snapshots/, no config.json): pass a run folder, "
+                              "a checkpoint file, a Hugging Face GPT-2 folder, or a GPT-2 name such as gpt2")
+    if s.startswith("gpt2"): return "gpt2", s     # lesson 07 downloads it, or says which names exist
+    raise CheckpointError(f"{s} does not exist: pass a run folder (runs/NAME), a checkpoint file, a Hugging Face "
+                          "GPT-2 folder, or a GPT-2 name such as gpt2")
 
 def init_from(source: str | Path, **hf_kwargs) -> tuple[dict[str, torch.Tensor], dict]:
-    "Weights and model config to finetune from: GPT-2 (name or HF folder), or our checkpoint, snapshot or run folder."
-    s = str(source)
-    if _is_hf_source(s):
+    "Weights and model config to finetune from: GPT-2 (name or HF folder), our checkpoint file, or a run folder (best, else newest snapshot)."
+    kind, where = classify_source(source)
+    if kind in ("gpt2", "hf"):
         from cleangpt.hf import load_gpt2   # lesson 07; imported here so this module never needs transformers
-        model = load_gpt2(s, **hf_kwargs)   # e.g. cache_dir=, dropout=: passed through
+        model = load_gpt2(where, **hf_kwargs)   # e.g. cache_dir=, dropout=: passed through
         return clean_state_dict(model), _plain_config(model.config)
-    path = Path(s)
-    if path.is_dir():
-        if (path / BestCheckpoints.INDEX).is_file(): path = BestCheckpoints(path).best()
-        elif found := Snapshots(path).latest(): path = found[0]
-        else: raise CheckpointError(f"{source} holds no best.json, no snapshots and no HF config.json: "
-                                    "pass a checkpoint file, a run folder, or a GPT-2 name such as 'gpt2'")
-    ck = load(path)
+    if kind == "checkpoint": ck = load(where)
+    elif (best := BestCheckpoints(where / "best" if kind == "run" else where).best()) is not None: ck = load(best)
+    elif kind == "run" and (found := Snapshots(where).latest()) is not None: ck = found[1]
+    else: raise CheckpointError(f"{source} holds no checkpoint yet (no best checkpoint, no snapshot): train it "
+                                "first, or pass another run folder or checkpoint file")
     if not (isinstance(ck, dict) and "model" in ck and "config" in ck):
-        raise CheckpointError(f"{path} has no 'model' and 'config' entries: it is not a cleangpt checkpoint")
+        raise CheckpointError(f"{where} has no 'model' and 'config' entries: it is not a cleangpt checkpoint")
     return clean_state_dict(ck["model"]), ck.get("model_config", ck["config"])

@@ -18,7 +18,8 @@ import torch
 
 # %% auto #0
 __all__ = ['default_device', 'device_type', 'seed_everything', 'rng_state', 'set_rng_state', 'repo_root', 'data_dir',
-           'mirror_dir', 'atomic_file', 'atomic_write_text', 'in_ipython', 'UserError', 'run_cli', 'env_report']
+           'mirror_dir', 'atomic_file', 'atomic_write_text', 'in_ipython', 'UserError', 'run_cli', 'check_range',
+           'resolve_device', 'ArgParser', 'env_report']
 
 # %% ../nbs/00_core.ipynb #3d064aa9
 def default_device() -> torch.device:
@@ -121,6 +122,65 @@ def run_cli(main, argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr); code = 130
     sys.exit(code)
+
+# %% ../nbs/00_core.ipynb #e986af35
+def _interval(lo, hi, lo_open: bool, hi_open: bool) -> str:
+    if hi is None: return f"{'>' if lo_open else '>='} {lo}"
+    if lo is None: return f"{'<' if hi_open else '<='} {hi}"
+    return f"in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
+
+def check_range(name: str, value, lo=None, hi=None, *, lo_open: bool = False, hi_open: bool = False, hint: str = "") -> None:
+    "Raise `UserError` naming `--name` and its range when `value` lies outside [lo, hi] (open ends on request)."
+    ok = value == value and (lo is None or (value > lo if lo_open else value >= lo)) and \
+         (hi is None or (value < hi if hi_open else value <= hi))    # value == value: NaN is never in range
+    if not ok: raise UserError(f"--{name} must be {_interval(lo, hi, lo_open, hi_open)}, got {value!r}{hint}")
+
+# %% ../nbs/00_core.ipynb #ebba47e3
+def resolve_device(name: str = "auto") -> torch.device:
+    "The device `name` asks for (auto, cpu, cuda, cuda:N, mps), refused in one line when this torch cannot use it."
+    if name == "auto": return default_device()
+    try: dev = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise UserError(f"--device {name!r} is not a device: use auto, cpu, cuda, cuda:N or mps") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}, but no GPU is visible"
+            raise UserError(f"--device {name}: this torch {torch.__version__} cannot use CUDA ({build}): "
+                            "use --device cpu or auto, or install a CUDA build of torch")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise UserError(f"--device {name}: only {torch.cuda.device_count()} GPU(s) here, numbered from 0")
+    elif dev.type == "mps":
+        if getattr(torch.backends, "mps", None) is None or not torch.backends.mps.is_available():
+            raise UserError(f"--device {name}: MPS (Apple silicon GPUs) is not available here: use --device cpu or auto")
+    elif dev.type != "cpu":
+        raise UserError(f"--device {name}: cleangpt trains on cpu, cuda or mps, not {dev.type}")
+    return dev
+
+# %% ../nbs/00_core.ipynb #b574c9be
+import argparse
+
+class ArgParser(argparse.ArgumentParser):
+    "argparse whose mistakes are one-line `UserError`s, and whose options take `--a-b` and `--a_b` alike."
+    def error(self, message: str):
+        raise UserError(f"{message} (see {self.prog} --help)")
+
+    def _spellings(self) -> set[str]:
+        "Every long option of this parser and of its subcommands."
+        found = {s for a in self._actions for s in a.option_strings if s.startswith("--")}
+        for a in self._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                for sub in a.choices.values(): found |= sub._spellings()
+        return found
+
+    def parse_known_args(self, args=None, namespace=None):
+        args, known = list(sys.argv[1:] if args is None else args), self._spellings()
+        def canonical(arg: str) -> str:
+            if not arg.startswith("--") or arg == "--": return arg
+            key, eq, val = arg.partition("=")
+            for k in (key.replace("_", "-"), key.replace("-", "_")):
+                if k in known: return k + eq + val
+            return arg
+        return super().parse_known_args([canonical(a) for a in args], namespace)
 
 # %% ../nbs/00_core.ipynb #e0a15e5a
 def env_report() -> dict:

@@ -17,8 +17,9 @@ from .core import UserError, data_dir
 
 # %% auto #0
 __all__ = ['TOKEN_DTYPES', 'IGNORE_INDEX', 'dataset_folder', 'read_meta', 'open_tokens', 'gather_rows', 'MemmapDataset',
-           'TokenDataset', 'MathTaskDataset', 'ShardedBatchSampler', 'gather_rows_loop', 'loader_throughput',
-           'plot_progress', 'keep_batch', 'make_dataloader', 'to_device', 'device_batches', 'resident_memory']
+           'TokenDataset', 'draw_shift', 'MathTaskDataset', 'ShardedBatchSampler', 'gather_rows_loop',
+           'loader_throughput', 'plot_progress', 'keep_batch', 'make_dataloader', 'to_device', 'device_batches',
+           'resident_memory']
 
 # %% ../nbs/03_loading.ipynb #61536234
 TOKEN_DTYPES = {"uint16": np.uint16, "uint32": np.uint32}
@@ -134,6 +135,12 @@ class TokenDataset(MemmapDataset):
         return (f"{type(self).__name__}({self.split!r}, tokens={len(self.tokens):,}, block_size={self.block_size}, "
                 f"items={self.num_items:,}, max_shift={self.max_shift})")
 
+# %% ../nbs/03_loading.ipynb #4c652f59
+def draw_shift(rng: np.random.Generator, block_size: int, max_shift: int) -> int:
+    "An epoch's window shift in 0..max_shift whose phase (shift % block_size) is uniform over the reachable phases."
+    phase = int(rng.integers(0, min(block_size, max_shift + 1)))          # where the window boundaries fall
+    return phase + block_size * int(rng.integers(0, (max_shift - phase) // block_size + 1))   # any shift with that phase
+
 # %% ../nbs/03_loading.ipynb #8a3bb0ed
 IGNORE_INDEX = -1   # targets that carry no loss: F.cross_entropy(..., ignore_index=-1)
 
@@ -188,7 +195,7 @@ class ShardedBatchSampler:
             if not self.shuffle: plan = (0, np.arange(self.num_items))
             else:
                 rng = np.random.default_rng([self.seed, epoch])
-                shift = int(rng.integers(0, self.dataset.max_shift + 1))
+                shift = draw_shift(rng, self.dataset.block_size, self.dataset.max_shift)   # every phase equally often
                 order = rng.permutation(self.num_items).astype(np.int32 if self.num_items < 2**31 else np.int64)
                 plan = (shift, order)
             if len(self._plans) >= 2: self._plans.pop(min(self._plans))   # keep this epoch and the next

@@ -11,17 +11,18 @@ import os
 import secrets
 import socket
 import string
+import sys
 import time
 import warnings
 from netrc import netrc, NetrcParseError
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .core import UserError, in_ipython
+from .core import UserError, in_ipython, atomic_write_text
 
 # %% auto #0
 __all__ = ['WANDB_MODES', 'PANELS', 'resolve_wandb_mode', 'online_problem', 'new_run_id', 'Tracker', 'progress', 'read_metrics',
-           'metric_series', 'plot_run']
+           'truncate_metrics', 'metric_series', 'plot_run']
 
 # %% ../nbs/12_tracking.ipynb #0e2f78af
 WANDB_MODES = ("online", "offline", "disabled")
@@ -134,9 +135,10 @@ class Tracker:
 
 # %% ../nbs/12_tracking.ipynb #5d969b68
 def progress(iterable_or_total, desc: str | None = None, disable: bool | None = None, **kwargs):
-    "A tqdm bar over an iterable, or with `total=` when given an int; off on ranks other than 0."
+    "A tqdm bar over an iterable, or with `total=` when given an int; off on ranks other than 0 and in log files."
     from tqdm import tqdm
-    if disable is None: disable = int(os.environ.get("RANK", "0")) != 0
+    if disable is None:   # a redirected stderr (a SLURM log, `> log 2>&1`) would collect every frame of the bar
+        disable = int(os.environ.get("RANK", "0")) != 0 or not (in_ipython() or sys.stderr.isatty())
     if isinstance(iterable_or_total, int):
         return tqdm(total=iterable_or_total, desc=desc, disable=disable, **kwargs)
     return tqdm(iterable_or_total, desc=desc, disable=disable, **kwargs)
@@ -152,17 +154,33 @@ PANELS = {  # panel title -> (y label, metric names; the loss panel draws all it
     "MFU": ("fraction of peak", ("mfu",)),
 }
 
+def _metric_lines(path: Path) -> list[tuple[int, str, dict | None]]:
+    "(line number, text, row or None when the line does not parse) for each non-empty line: the one parser of metrics.jsonl."
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip(): continue
+        try: row = json.loads(line)
+        except json.JSONDecodeError: row = None
+        out.append((n, line, row if isinstance(row, dict) and "step" in row else None))
+    return out
+
 def read_metrics(run_dir: str | Path) -> list[dict]:
     "The rows of `run_dir/metrics.jsonl` (or of that file, if given), skipping a line cut short by a crash."
     path = Path(run_dir)
     if path.is_dir(): path = path / "metrics.jsonl"
     if not path.is_file(): raise UserError(f"{path} does not exist: pass a run folder that a Tracker wrote to")
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip(): continue
-        try: rows.append(json.loads(line))
-        except json.JSONDecodeError: warnings.warn(f"{path}:{n} is not valid JSON (cut short by a crash?); skipped")
+    for n, _, row in _metric_lines(path):
+        if row is None: warnings.warn(f"{path}:{n} is not a valid metrics line (cut short by a crash?); skipped")
+        else: rows.append(row)
     return rows
+
+def truncate_metrics(run_dir: str | Path, step: int) -> None:
+    "Drop the lines logged after `step`, and any line a crash cut short: a resumed run logs those steps again."
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.is_file(): return
+    keep = [line for _, line, row in _metric_lines(path) if row is not None and row["step"] <= step]
+    atomic_write_text(path, "".join(l + "\n" for l in keep))
 
 def metric_series(rows: list[dict], name: str) -> tuple[list[int], list[float]]:
     "Steps and values of one metric, sorted by step; the last value wins when a step was logged twice."

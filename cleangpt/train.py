@@ -5,22 +5,22 @@
 # %% ../nbs/15_train.ipynb #8f5f4827
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import difflib
 import inspect
 import json
 import os
 import re
-import sys
 from pathlib import Path
 
 from .core import UserError, in_ipython, run_cli
 from .trainer import TrainConfig, train
+from .optim import run_schedules
 from .checkpoint import Snapshots
 
 # %% auto #0
-__all__ = ['PRESETS', 'NANOGPT_NAMES', 'RESUMABLE_CHANGES', 'parse_args', 'help_text', 'check_run_folder', 'main']
+__all__ = ['PRESETS', 'NANOGPT_NAMES', 'RESUMABLE_CHANGES', 'LOCATION', 'parse_args', 'help_text', 'check_run_folder',
+           'schedule_change', 'main']
 
 # %% ../nbs/15_train.ipynb #5dabcc5e
 PRESETS: dict[str, dict] = {
@@ -111,32 +111,66 @@ def help_text() -> str:
              f"presets: {', '.join(PRESETS)}", "", "options (default: meaning):"]
     for f in dataclasses.fields(TrainConfig):
         lines.append(f"  --{f.name:<20} {f.default!r:<20} {docs.get(f.name, '')}")
-    lines += ["  --debug                                  show the full traceback on errors"]
+    lines += ["  --reschedule                             accept a new --max_steps for an existing run (its schedules stretch)",
+              "  --debug                                  show the full traceback on errors"]
     return "\n".join(lines)
 
 # %% ../nbs/15_train.ipynb #d5972008
-RESUMABLE_CHANGES = {"max_steps", "patience", "min_delta", "log_interval", "eval_interval", "eval_iters",
-                     "eval_accuracy", "wandb", "wandb_project", "keep_snapshots", "keep_best", "device", "compile"}
+RESUMABLE_CHANGES = {"patience", "min_delta", "log_interval", "eval_interval", "eval_iters", "eval_accuracy", "wandb",
+                     "wandb_project", "keep_snapshots", "keep_best", "device", "compile"}
+LOCATION = {"out_dir", "run_name"}   # where the run folder is, not what it holds
 
-def check_run_folder(cfg: TrainConfig) -> None:
-    "Refuse to resume a run folder that holds a different experiment."
+def _newest_step(run_dir: Path) -> int:
+    return int(Snapshots(run_dir).paths()[-1].stem.split("_")[1])
+
+def check_run_folder(cfg: TrainConfig, reschedule: bool = False) -> dict | None:
+    "Refuse to resume a run folder that holds a different experiment; the saved config, or None for a new run."
     run_dir = cfg.run_dir()
     saved = run_dir / "config.json"
-    if not (saved.exists() and Snapshots(run_dir).paths()): return
+    if not (saved.exists() and Snapshots(run_dir).paths()): return None
     old, new = json.loads(saved.read_text()), dataclasses.asdict(cfg)
     for k, v in new.items():
-        if k not in RESUMABLE_CHANGES and old.get(k, v) != v:
+        if k in RESUMABLE_CHANGES | LOCATION or old.get(k, v) == v: continue
+        if k != "max_steps":
             raise UserError(f"{run_dir} holds a run with {k}={old.get(k)!r}, not {v!r}: resume it with the same "
                             f"settings, or start a new run with --run_name NEW")
+        if not reschedule:
+            raise UserError(f"{run_dir} holds a run with max_steps={old[k]}; --max_steps {v} would re-stretch its "
+                            f"learning-rate and weight-decay schedules mid-run: add --reschedule to accept that, or "
+                            f"start a new run with --run_name NEW")
+        if v < (step := _newest_step(run_dir)):
+            raise UserError(f"--max_steps {v} is below step {step}, which {run_dir} has already trained: choose "
+                            f"--max_steps {step} or more")
+    return old
+
+def schedule_change(old: dict, cfg: TrainConfig) -> str:
+    "One line on what a new max_steps does to a run's learning rate from its newest snapshot on."
+    step = _newest_step(cfg.run_dir())
+    lr = lambda max_steps: run_schedules(**{k: old[k] for k in ("lr", "min_lr", "warmup_steps", "lr_schedule", "decay_frac")},
+                                         max_steps=max_steps)["learning rate"](step)
+    return (f"rescheduled: max_steps {old['max_steps']} -> {cfg.max_steps}; from step {step} the {cfg.lr_schedule} "
+            f"learning rate goes on at {lr(cfg.max_steps):.3e} instead of {lr(old['max_steps']):.3e} and reaches "
+            f"{cfg.min_lr:.1e} at step {cfg.max_steps}; config.json records max_steps={cfg.max_steps}")
 
 # %% ../nbs/15_train.ipynb #f9ebbc4f
 def main(argv: list[str]) -> int:
     if "-h" in argv or "--help" in argv: print(help_text()); return 0
-    cfg, _ = parse_args(argv)
-    check_run_folder(cfg)
+    rank0 = int(os.environ.get("RANK", 0)) == 0
+    reschedule = "--reschedule" in argv
+    argv = [a for a in argv if a != "--reschedule"]
+    try:
+        cfg, _ = parse_args(argv)
+        old = check_run_folder(cfg, reschedule)
+    except UserError:
+        if not rank0: return 2                               # every rank fails alike: rank 0 says why
+        raise
+    if rank0 and old is not None and old["max_steps"] != cfg.max_steps: print(schedule_change(old, cfg), flush=True)
     out = train(cfg)
-    if int(os.environ.get("RANK", 0)) != 0: return 0          # under torchrun, rank 0 reports
-    if out.get("stopped"): return 0                           # SIGTERM/SIGINT: the trainer said how to resume
+    if not rank0: return 0                                   # under torchrun, rank 0 reports
+    if out.get("stopped"): return 0                          # SIGTERM/SIGINT: the trainer said how to resume
+    if out.get("complete"):
+        how = "stopped early" if out["step"] < cfg.max_steps else f"max_steps={cfg.max_steps}"
+        print(f"{cfg.run_dir()} is complete (step {out['step']}, {how}): nothing left to train")
     if "val/accuracy" in out:
         print(f"held-out exact-match accuracy: {100 * out['val/accuracy']:.2f}% (step {out['step']}, val loss {out['val/loss']:.4f})")
     elif "val/loss" in out:

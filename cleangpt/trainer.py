@@ -7,34 +7,33 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import os
 import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
+from fastcore.basics import patch
 
-from .core import UserError, data_dir, default_device, seed_everything, rng_state, set_rng_state, atomic_write_text
+from .core import (UserError, data_dir, resolve_device, check_range, seed_everything, rng_state, set_rng_state,
+                           atomic_write_text)
 from .loading import gather_rows, TokenDataset, MathTaskDataset, ShardedBatchSampler, dataset_folder, read_meta, to_device
 from .model import GPT, GPTConfig
-from .optim import make_optimizer, run_schedules, EarlyStopping, apply_hparams
+from .optim import make_optimizer, run_schedules, EarlyStopping, apply_hparams, SCHEDULE_KINDS
 from .precision import resolve_dtype, autocast, make_scaler, load_scaler_state, enable_tf32, matmul_gflops
 from .compile import maybe_compile
-from .checkpoint import Snapshots, BestCheckpoints, clean_state_dict, init_from
-from .tracking import Tracker, read_metrics, progress
+from .checkpoint import Snapshots, BestCheckpoints, clean_state_dict, init_from, classify_source
+from .tracking import Tracker, WANDB_MODES, read_metrics, truncate_metrics, metric_series, progress
 from .distributed import (DistInfo, dist_info, init_distributed, teardown, local_device, wrap_ddp,
                                   accumulate, all_reduce_mean, all_gather_object, barrier, shard_model,
                                   full_state_dicts, load_full_state_dicts)
 
 # %% auto #0
-__all__ = ['GPU_PEAK_BF16', 'TrainConfig', 'grad_accum_for', 'gpt_config_from', 'model_from_checkpoint', 'build_model',
-           'estimate_loss', 'math_accuracy', 'peak_flops', 'maybe_inject_fault', 'GracefulStop', 'Trainer',
-           'save_config', 'truncate_metrics', 'train']
+__all__ = ['GPU_PEAK_BF16', 'TrainConfig', 'grad_accum_for', 'padded_vocab', 'gpt_config_for', 'gpt_config_from',
+           'model_from_checkpoint', 'build_model', 'estimate_loss', 'math_accuracy', 'peak_flops', 'GracefulStop',
+           'Trainer', 'save_config', 'train']
 
 # %% ../nbs/14_trainer.ipynb #7aee0c2f
 @dataclass
@@ -91,6 +90,8 @@ class TrainConfig:
     wandb_project: str = "cleangpt"    # wandb project
     log_interval: int = 10             # optimizer steps between train-loss log lines
 
+    def __post_init__(self): self.check()   # every TrainConfig is checked when it is built (below)
+
     def run_dir(self) -> Path:
         return Path(self.out_dir) / (self.run_name or Path(self.dataset).name)
 
@@ -103,9 +104,15 @@ def grad_accum_for(sequences: int, world: int, micro_batch: int) -> int:
                         f"{per_step}: choose --batch_size as a multiple of {per_step}, or change --micro_batch")
     return sequences // per_step
 
-def _vocab_for(meta: dict) -> int:
-    v = int(meta["vocab_size"])
-    return v if v < 50_000 else (v + 63) // 64 * 64     # GPT-2's 50257 -> 50304: faster matmuls
+def padded_vocab(vocab_size: int) -> int:
+    "The model's vocabulary for a tokenizer's: GPT-2's 50257 is padded to 50304, a multiple of 64 (faster matmuls)."
+    return vocab_size if vocab_size < 50_000 else -(-vocab_size // 64) * 64
+
+def gpt_config_for(cfg: TrainConfig, vocab_size: int, block_size: int | None = None) -> GPTConfig:
+    "The model that `cfg` describes, for a tokenizer of `vocab_size` ids and `block_size` positions (default: cfg's)."
+    return GPTConfig(block_size=block_size or cfg.block_size, vocab_size=padded_vocab(vocab_size), n_layer=cfg.n_layer,
+                     n_head=cfg.n_head, n_embd=cfg.n_embd, n_kv_head=cfg.n_kv_head or None, dropout=cfg.dropout,
+                     bias=cfg.bias, norm=cfg.norm, mlp=cfg.mlp, pos=cfg.pos)
 
 def _prepare_on_first_rank(name: str, info: DistInfo) -> None:
     "A registered dataset that is not prepared yet is prepared by local rank 0 while the other ranks wait."
@@ -129,11 +136,6 @@ def _data(cfg: TrainConfig, info: DistInfo = DistInfo()):
     try: return TokenDataset(folder, "train", cfg.block_size), TokenDataset(folder, "val", cfg.block_size), meta
     except ValueError as e: raise UserError(str(e)) from None
 
-def _model_config(cfg: TrainConfig, meta: dict, block_size: int) -> GPTConfig:
-    return GPTConfig(block_size=block_size, vocab_size=_vocab_for(meta), n_layer=cfg.n_layer, n_head=cfg.n_head,
-                     n_embd=cfg.n_embd, n_kv_head=cfg.n_kv_head or None, dropout=cfg.dropout, bias=cfg.bias,
-                     norm=cfg.norm, mlp=cfg.mlp, pos=cfg.pos)
-
 def gpt_config_from(saved: dict) -> GPTConfig:
     "The GPTConfig inside a checkpoint's config dict (which may hold more, e.g. the tokenizer)."
     names = {f.name for f in dataclasses.fields(GPTConfig)}
@@ -147,7 +149,7 @@ def model_from_checkpoint(source: str | Path) -> tuple[GPT, dict]:
 
 def _tokenizer_of(source: str, saved: dict) -> dict | None:
     "The tokenizer a checkpoint was trained with: GPT-2's for HF weights, else what the checkpoint recorded."
-    if source.startswith("gpt2") or (Path(source) / "config.json").exists(): return {"kind": "gpt2"}
+    if classify_source(source)[0] in ("gpt2", "hf"): return {"kind": "gpt2"}
     return saved.get("tokenizer")
 
 def _tok_name(spec: dict | None) -> str:
@@ -156,8 +158,7 @@ def _tok_name(spec: dict | None) -> str:
 def build_model(cfg: TrainConfig, meta: dict, block_size: int) -> GPT:
     "A fresh GPT, or one initialised from a checkpoint or GPT-2, for a dataset described by `meta`."
     if cfg.init_from == "scratch":
-        try: return GPT(_model_config(cfg, meta, block_size))
-        except ValueError as e: raise UserError(str(e)) from None
+        return GPT(gpt_config_for(cfg, int(meta["vocab_size"]), block_size))
     state, saved = init_from(cfg.init_from)
     conf = gpt_config_from(saved)
     theirs, ours = _tokenizer_of(cfg.init_from, saved), meta.get("tokenizer")
@@ -175,6 +176,55 @@ def build_model(cfg: TrainConfig, meta: dict, block_size: int) -> GPT:
         from cleangpt.hf import crop_block_size
         crop_block_size(model, block_size)
     return model
+
+# %% ../nbs/14_trainer.ipynb #81f65d6b
+_KINDS = {"int": int, "float": float, "str": str, "bool": bool}
+_CHOICES = {"norm": ("layernorm", "rmsnorm"), "mlp": ("gelu", "swiglu"), "pos": ("learned", "rope"),
+            "lr_schedule": SCHEDULE_KINDS, "dtype": ("auto", "bf16", "fp16", "fp32"), "wandb": WANDB_MODES}
+
+@patch
+def check(self: TrainConfig) -> None:
+    "Refuse a config that cannot run, in one line naming the option and its valid range, before anything is built."
+    for f in dataclasses.fields(self):            # types: a config built in Python meets the CLI's checks too
+        v, kind = getattr(self, f.name), _KINDS[f.type]
+        if kind is float and type(v) is int: setattr(self, f.name, float(v))
+        elif type(v) is not kind: raise UserError(f"--{f.name} must be {'an' if kind is int else 'a'} {kind.__name__}, got {v!r}")
+    for name in ("block_size", "batch_size", "micro_batch", "n_layer", "n_head", "n_embd", "max_steps",
+                 "eval_interval", "eval_iters", "log_interval"): check_range(name, getattr(self, name), lo=1)
+    for name in ("batch_size_start", "batch_ramp_steps", "n_kv_head", "warmup_steps", "patience", "keep_snapshots",
+                 "keep_best", "seed", "weight_decay", "min_delta"): check_range(name, getattr(self, name), lo=0)
+    check_range("lr", self.lr, lo=0, lo_open=True)
+    check_range("min_lr", self.min_lr, lo=0, hi=self.lr, hint=" (the schedule decays from --lr down to --min_lr)")
+    check_range("grad_clip", self.grad_clip, lo=0, hint=" (0 turns clipping off)")
+    for name in ("dropout", "beta1", "beta2"): check_range(name, getattr(self, name), lo=0, hi=1, hi_open=True)
+    check_range("decay_frac", self.decay_frac, lo=0, hi=1, lo_open=True)
+    if self.weight_decay_final != -1: check_range("weight_decay_final", self.weight_decay_final, lo=0, hint=" (or -1: constant)")
+    if self.eval_accuracy != -1: check_range("eval_accuracy", self.eval_accuracy, lo=0, hint=" (or -1: all held-out problems)")
+    for name, choices in _CHOICES.items():
+        if getattr(self, name) not in choices: raise UserError(f"--{name} {getattr(self, name)!r} is not one of: {', '.join(choices)}")
+    for name in ("dataset", "init_from", "out_dir", "wandb_project"):
+        if not getattr(self, name).strip(): raise UserError(f"--{name} is empty: see --help for what it takes")
+    from cleangpt.datasets import REGISTRY             # lesson 02; a name there is prepared on first use
+    if self.dataset not in REGISTRY and not Path(self.dataset).expanduser().exists() and not (data_dir() / self.dataset).exists():
+        raise UserError(f"--dataset {self.dataset!r} is neither a registered dataset ({', '.join(REGISTRY)}) nor a "
+                        f"prepared folder: see `python -m cleangpt.datasets list`")
+    if self.run_name and (Path(self.run_name).name != self.run_name or self.run_name in (".", "..")):
+        raise UserError(f"--run_name {self.run_name!r} must be a folder name without '/': --out_dir says where it goes")
+    device = resolve_device(self.device)                     # a device this torch can use
+    try: resolve_dtype(self.dtype, device)                   # e.g. no fp16 on a CPU
+    except UserError as e: raise UserError(f"--dtype {self.dtype}: {e}") from None
+    world = dist_info().world_size
+    grad_accum_for(self.batch_size, world, self.micro_batch)
+    if self.batch_size_start:
+        grad_accum_for(self.batch_size_start, world, self.micro_batch)
+        check_range("batch_size_start", self.batch_size_start, hi=self.batch_size, hint=" (the ramp grows up to --batch_size)")
+    try: run_schedules(max_steps=self.max_steps, lr=self.lr, min_lr=self.min_lr, warmup_steps=self.warmup_steps,
+                       lr_schedule=self.lr_schedule, decay_frac=self.decay_frac, batch_ramp_steps=self.batch_ramp_steps)
+    except ValueError as e: raise UserError(f"{e} (see --warmup_steps, --max_steps, --lr_schedule, --decay_frac in --help)") from None
+    if self.init_from == "scratch":
+        try: gpt_config_for(self, vocab_size=1)        # the model's own rules: heads divide the width, ...
+        except ValueError as e: raise UserError(f"{e} (see --n_embd, --n_head, --n_kv_head, --pos in --help)") from None
+    else: classify_source(self.init_from)             # a source that names nothing is refused now
 
 # %% ../nbs/14_trainer.ipynb #05ee53bd
 @torch.no_grad()
@@ -240,16 +290,6 @@ def peak_flops(device: torch.device, dtype: torch.dtype) -> float:
         _peaks[key] = 1e9 * max(matmul_gflops(dtype, n=n, device=device) for _ in range(3))
     return _peaks[key]
 
-# %% ../nbs/14_trainer.ipynb #1b9a7fd4
-def maybe_inject_fault(step: int, rank: int, run_dir: Path) -> None:
-    "Test hook: SIGKILL this process after each step listed in `$CLEANGPT_FAULT_KILL_AT`, once per run folder."
-    at = os.environ.get("CLEANGPT_FAULT_KILL_AT", "")
-    if str(step) not in at.split(",") or rank != int(os.environ.get("CLEANGPT_FAULT_RANK", 0)): return
-    marker = Path(run_dir) / f".fault-injected-{step}"
-    if marker.exists(): return
-    marker.parent.mkdir(parents=True, exist_ok=True); marker.touch()
-    os.kill(os.getpid(), signal.SIGKILL)
-
 # %% ../nbs/14_trainer.ipynb #1b027b4d
 class GracefulStop:
     "A context in which SIGTERM and SIGINT set `received` (the signal's name) instead of ending the process."
@@ -279,24 +319,19 @@ class Trainer:
         self.cfg, self.quiet = cfg, quiet
         self.run_dir = cfg.run_dir()
         self.info = dist_info()
-        dev = default_device() if cfg.device == "auto" else torch.device(cfg.device)
-        self.device = local_device(self.info, dev.type)
+        self.device = local_device(self.info, resolve_device(cfg.device).type)
         self.dtype = resolve_dtype(cfg.dtype, self.device)
         self.W = self.info.world_size
         self.grad_accum = grad_accum_for(cfg.batch_size, self.W, cfg.micro_batch)
         start = self.grad_accum if not cfg.batch_size_start else grad_accum_for(cfg.batch_size_start, self.W, cfg.micro_batch)
-        try:   # lesson 08 checks each schedule's settings; here they come from the command line
-            s = run_schedules(max_steps=cfg.max_steps, lr=cfg.lr, min_lr=cfg.min_lr, warmup_steps=cfg.warmup_steps,
-                              lr_schedule=cfg.lr_schedule, decay_frac=cfg.decay_frac, weight_decay=cfg.weight_decay,
-                              weight_decay_final=cfg.weight_decay_final, grad_accum_start=start,
-                              grad_accum=self.grad_accum, batch_ramp_steps=cfg.batch_ramp_steps)
-            self.lr, self.wd, self.ramp = s["learning rate"], s["weight decay"], s["micro-batches per step"]
-            self.early = EarlyStopping(cfg.patience, cfg.min_delta)
-        except ValueError as e:
-            raise UserError(f"{e} (see --warmup_steps, --max_steps, --lr_schedule, --decay_frac, --patience in --help)") from None
+        s = run_schedules(max_steps=cfg.max_steps, lr=cfg.lr, min_lr=cfg.min_lr, warmup_steps=cfg.warmup_steps,
+                          lr_schedule=cfg.lr_schedule, decay_frac=cfg.decay_frac, weight_decay=cfg.weight_decay,
+                          weight_decay_final=cfg.weight_decay_final, grad_accum_start=start,
+                          grad_accum=self.grad_accum, batch_ramp_steps=cfg.batch_ramp_steps)   # cfg.check() vetted them
+        self.lr, self.wd, self.ramp = s["learning rate"], s["weight decay"], s["micro-batches per step"]
+        self.early = EarlyStopping(cfg.patience, cfg.min_delta)
         self.train_ds, self.val_ds, self.meta = _data(cfg, self.info)
-        block = self.train_ds.block_size
-        if "task" not in self.meta and cfg.block_size != block: block = cfg.block_size
+        block = self.train_ds.block_size                    # cfg.block_size; a math task's row length minus 1
         seed_everything(cfg.seed)                           # the same initial weights on every process
         self.raw = build_model(cfg, self.meta, block).to(self.device)
         if block > self.raw.config.block_size:
@@ -313,7 +348,6 @@ class Trainer:
         self.best = BestCheckpoints(self.run_dir / "best", cfg.keep_best)
         self.step, self.bar = 0, None
         self.flops_per_token = self.raw.flops_per_token(self.train_ds.block_size)
-        self.history: list[dict] = []
 
     # -- snapshots ---------------------------------------------------------------------------------
     def model_config(self) -> dict:
@@ -365,7 +399,6 @@ class Trainer:
         if cfg.eval_accuracy and isinstance(self.val_ds, MathTaskDataset):
             m["val/accuracy"] = math_accuracy(self.raw, self.val_ds, cfg.eval_accuracy, self.device, self.dtype, self.info)
         self.early.update(m["val/loss"])
-        self.snapshot(val_loss=m["val/loss"])
         return m
 
     def snapshot(self, val_loss: float | None = None) -> None:
@@ -399,12 +432,13 @@ class Trainer:
         t0, tok0, last = time.perf_counter(), 0, {}
         tokens_done = 0
         # a progress bar on stderr (rank 0); log lines go through it so they do not tear it
+        # (no bar frames in a log file: `progress` draws none when stderr is not a terminal)
         self.bar = progress(cfg.max_steps, desc=self.run_dir.name, initial=self.step, unit="step",
-                            disable=self.quiet or not self.info.is_main, leave=False)
+                            disable=True if self.quiet or not self.info.is_main else None, leave=False)
+        start = self.step
         while self.step < cfg.max_steps and not self.early.should_stop:
             loss, norm = self.train_step(batches)
             self.bar.update(1)
-            maybe_inject_fault(self.step, self.info.rank, self.run_dir)
             g = self.ramp(self.step - 1)
             tokens_done += g * self.W * cfg.micro_batch * self.train_ds.block_size
             if self.step % cfg.log_interval == 0 or self.step == cfg.max_steps:
@@ -424,7 +458,8 @@ class Trainer:
             at_boundary = self.step % cfg.eval_interval == 0 or self.step == cfg.max_steps
             if at_boundary:
                 m = self.boundary()
-                self.tracker.log(m, self.step)
+                self.tracker.log(m, self.step)                  # logged first: a crash after the snapshot loses no line
+                self.snapshot(val_loss=m["val/loss"])
                 last.update(m)
                 acc = f"  accuracy {100 * m['val/accuracy']:.2f}%" if "val/accuracy" in m else ""
                 self._say(f"step {self.step:>6}: val loss {m['val/loss']:.4f}{acc}")
@@ -438,7 +473,16 @@ class Trainer:
         self.bar.close(); self.bar = None
         if self.early.should_stop: self._say(f"early stop at step {self.step}: best val loss {self.early.best:.4f}")
         self.tracker.close()
+        if self.step == start:   # nothing left to train: the run was already complete; report its last results
+            return {"step": self.step, "resumed_from": resumed, "complete": True, **self._logged_results()}
         return {"step": self.step, "resumed_from": resumed, **last}
+
+    def _logged_results(self) -> dict:
+        "The last value of each boundary metric in the run's log, up to this step (rank 0 has the log)."
+        if not self.info.is_main: return {}
+        rows = [r for r in read_metrics(self.run_dir) if r["step"] <= self.step]
+        found = {k: metric_series(rows, k)[1] for k in ("train/loss", "val/loss", "val/accuracy")}
+        return {k: v[-1] for k, v in found.items() if v}
 
     def _resume_or_start(self) -> int | None:
         "Load the newest good snapshot, if any; open tracking (the same run id when resuming)."
@@ -447,7 +491,8 @@ class Trainer:
         run_id = None
         if found is not None:
             self.load_state_dict(found); run_id = found["run_id"]
-            if self.info.is_main: truncate_metrics(self.run_dir, self.step)   # steps after the snapshot are re-run
+            if self.info.is_main:   # steps after the snapshot are re-run; config.json records what runs now
+                truncate_metrics(self.run_dir, self.step); save_config(self.cfg, self.run_dir)
             self._say(f"resumed from step {self.step} in {self.run_dir}")
         else:
             seed_everything(self.cfg.seed + self.info.rank)   # different dropout masks on each process
@@ -467,16 +512,9 @@ def save_config(cfg: TrainConfig, run_dir: Path) -> None:
     "Write the resolved config as run_dir/config.json (atomically)."
     atomic_write_text(run_dir / "config.json", json.dumps(asdict(cfg), indent=1))
 
-def truncate_metrics(run_dir: Path, step: int) -> None:
-    "Drop metric lines logged after `step` (they will be logged again by the resumed run)."
-    f = Path(run_dir) / "metrics.jsonl"
-    if not f.exists(): return
-    keep = [l for l in f.read_text().splitlines() if l.strip() and json.loads(l)["step"] <= step]
-    atomic_write_text(f, "".join(l + "\n" for l in keep))
-
 def train(cfg: TrainConfig, quiet: bool = False) -> dict:
     "Run `cfg` in this process or, under torchrun, in the process group; always leave the group."
-    dev = default_device().type if cfg.device == "auto" else torch.device(cfg.device).type
+    dev = resolve_device(cfg.device).type
     init_distributed(dev)
     try:
         if dev == "cuda": enable_tf32()

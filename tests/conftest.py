@@ -1,4 +1,7 @@
+import contextlib
 import os
+import random
+import secrets
 import sys
 from pathlib import Path
 
@@ -12,6 +15,63 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # per process on a shared core spin against each other and run tiny models tens of times slower.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 TEST_FLAGS = os.environ.get("CLEANGPT_TEST_FLAGS", "").split()
+
+
+# -- one seed for every random choice of the suite -----------------------------------------------------------
+# `$CLEANGPT_TEST_SEED`, else a fresh one for this session. pytest-xdist's workers get the controller's (below),
+# so `pytest -n 2` and a plain `pytest` draw the same choices for the same seed.
+SEED_VAR = "CLEANGPT_TEST_SEED"
+
+
+def pytest_configure(config):
+    if hasattr(config, "workerinput"): seed = config.workerinput[SEED_VAR]       # an xdist worker
+    elif os.environ.get(SEED_VAR): seed = int(os.environ[SEED_VAR])
+    else: seed = secrets.randbelow(1_000_000)
+    config.stash[_seed_key] = seed
+
+
+_seed_key = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    "xdist (in the controller): hand this session's seed to each worker."
+    node.workerinput[SEED_VAR] = node.config.stash[_seed_key]
+
+
+def pytest_report_header(config):
+    seed = config.stash[_seed_key]
+    return f"random choices of the tests: seed {seed} (rerun them with {SEED_VAR}={seed})"
+
+
+class Chance(random.Random):
+    """The random choices of one test: a `random.Random` seeded from the session seed and the test's id, so
+    that what a test draws depends on neither the order of the tests nor xdist's split among workers.
+    `explain(**chosen)` puts the seed and what was drawn into the message of any failure inside it."""
+    def __init__(self, session_seed: int, nodeid: str):
+        super().__init__(f"{session_seed}/{nodeid}")
+        self.session_seed, self.nodeid = session_seed, nodeid
+
+    def hint(self, **chosen) -> str:
+        said = "".join(f", {k.replace('_', ' ')} {v}" for k, v in chosen.items())
+        return f"seed {self.session_seed}{said}: rerun with {SEED_VAR}={self.session_seed} pytest '{self.nodeid}'"
+
+    @contextlib.contextmanager
+    def explain(self, **chosen):
+        "Any failure in this block (an assert, a timeout, a crash) starts with `hint(**chosen)`."
+        try: yield
+        except AssertionError as e:
+            raise AssertionError(f"{self.hint(**chosen)}\n{e}").with_traceback(e.__traceback__) from None
+        except Exception as e:
+            e.add_note(self.hint(**chosen)); raise
+
+
+@pytest.fixture
+def chance(request) -> Chance:
+    "This test's random choices (see `Chance`)."
+    seed = request.config.stash[_seed_key]
+    request.node.user_properties.append(("seed", seed))      # the terminal summary says which seed was used
+    return Chance(seed, request.node.nodeid)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -47,20 +107,34 @@ def adder(tmp_path_factory):
     return data / "adder"
 
 
-def train_cmd(args, out, torchrun=False, torchrun_args=()):
-    return (TORCHRUN + list(torchrun_args) if torchrun else [sys.executable]) + ["-m", "cleangpt.train", *map(str, args),
-                                                                                 "--out_dir", str(out)]
+# The library carries no test hooks: a run with faults is started through tests/faults.py, which installs
+# them (from `$CLEANGPT_FAULT_*`) and then runs the same CLI. A run without faults starts the real entry point.
+FAULTS = str(ROOT / "tests" / "faults.py")
+
+
+def is_fault_env(env) -> bool:
+    return any(k.startswith("CLEANGPT_FAULT_") for k in (env or {}))
+
+
+def train_cmd(args, out, torchrun=False, torchrun_args=(), faults=False):
+    "The command line of `python -m cleangpt.train` (`python tests/faults.py` with `faults`), or of torchrun."
+    entry = [FAULTS] if faults else ["-m", "cleangpt.train"]
+    return (TORCHRUN + list(torchrun_args) if torchrun else [sys.executable]) + entry + [*map(str, args),
+                                                                                     "--out_dir", str(out)]
 
 
 def train_env(env=None):
-    return {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+    # a CLEANGPT_FAULT_* left in the shell must not leak into a run that is meant to be plain
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CLEANGPT_FAULT_")}
+    return {**base, "OMP_NUM_THREADS": "1", **(env or {})}
 
 
 def train(args, out, env=None, torchrun=False, check=True, torchrun_args=()):
-    "Run `python -m cleangpt.train` (or torchrun with 2 processes) to completion; returns the CompletedProcess."
+    """Run `python -m cleangpt.train` (or torchrun with 2 processes) to completion; returns the CompletedProcess.
+    An `env` that sets a `CLEANGPT_FAULT_*` variable runs tests/faults.py instead, which obeys it."""
     import subprocess
-    res = subprocess.run(train_cmd(args, out, torchrun, torchrun_args), capture_output=True, text=True, cwd=ROOT,
-                         timeout=600, env=train_env(env))
+    cmd = train_cmd(args, out, torchrun, torchrun_args, faults=is_fault_env(env))
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600, env=train_env(env))
     if check: assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-4000:]
     return res
 
@@ -105,6 +179,13 @@ def pytest_terminal_summary(terminalreporter):
                 if key == "fault_case":
                     ok, total = cases.get(value, (0, 0)); cases[value] = (ok + (outcome == "passed"), total + 1)
     lines += [f"{label}: {ok}/{total} cases passed" for label, (ok, total) in cases.items()]
-    if not lines: return
-    terminalreporter.section("fault injection (tests/test_faults.py)")
-    for line in sorted(lines): terminalreporter.write_line(line)
+    if lines:
+        terminalreporter.section("fault injection (tests/test_faults.py)")
+        for line in sorted(lines): terminalreporter.write_line(line)
+    # the seed, also under -q (which hides the header), whenever a test drew from it
+    drew = {rep.nodeid for reports in terminalreporter.stats.values() for rep in reports
+            if any(key == "seed" for key, _ in getattr(rep, "user_properties", []))}
+    if drew:
+        seed = terminalreporter.config.stash[_seed_key]
+        terminalreporter.write_line(f"random choices of {len(drew)} test(s): seed {seed} "
+                                    f"(rerun them with {SEED_VAR}={seed})")

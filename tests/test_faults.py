@@ -8,12 +8,16 @@ R9 a full disk.
 Every run is compared with an uninterrupted run of the same command, trained once per test session (and
 shared by the xdist workers). The counts are printed after pytest's summary (conftest.py).
 `CLEANGPT_TEST_FLAGS=slow` runs the longer variants.
+
+The library has no fault hooks: a run with a fault is started through tests/faults.py, which wraps the library
+from outside and runs the same CLI (conftest's `train` does so whenever its env sets a `CLEANGPT_FAULT_*`).
+Random choices (kill steps, when to signal) come from the session's seed (conftest's `chance`): a failure
+names it, and `CLEANGPT_TEST_SEED=<seed>` draws the same choices again.
 """
 import hashlib
 import http.server
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -26,7 +30,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import ROOT, TEST_FLAGS, run_py, train, train_cmd, train_env, final_weights, losses, assert_bitwise
+from conftest import (FAULTS, ROOT, TEST_FLAGS, run_py, train, train_cmd, train_env, final_weights, losses,
+                      assert_bitwise)
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="kill -9, signals, flock and rlimits are POSIX")
 SLOW = "slow" in TEST_FLAGS
@@ -106,11 +111,44 @@ def one_error_line(res) -> str:
     return lines[0]
 
 
+# -- the hooks -----------------------------------------------------------------------------------------------
+def test_faults_come_from_tests_faults_py_and_the_library_ignores_them(runs, tmp_path, record_property):
+    "tests/faults.py kills a run where it is told; `python -m cleangpt.train` with the same variables trains on."
+    readers = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "cleangpt").rglob("*.py")) if "CLEANGPT_FAULT" in p.read_text()]
+    assert readers == [], f"the library reads the test-only CLEANGPT_FAULT_* variables: {readers}"
+    args = runs.args + ["--max_steps", "6", "--eval_interval", "3"]
+    env = train_env({"CLEANGPT_FAULT_KILL_AT": "2", "CLEANGPT_FAULT_STALL_SAVE": "step_000003.pt"})
+    hooked, plain = tmp_path / "hooked", tmp_path / "plain"
+    res = subprocess.run(train_cmd(args, hooked, faults=True), cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert train_cmd(args, hooked, faults=True)[1] == FAULTS
+    assert res.returncode == -signal.SIGKILL, (res.returncode, res.stdout[-1500:], res.stderr[-3000:])
+    assert (hooked / "tiny" / ".fault-injected-2").exists()
+    assert metrics_step(hooked / "tiny") == 1                           # killed once step 2 was done, before its log line
+    assert not (hooked / "tiny" / "snapshots").exists()                 # it died before its first snapshot
+    res = subprocess.run(train_cmd(args, plain), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert train_cmd(args, plain)[1:3] == ["-m", "cleangpt.train"]
+    assert res.returncode == 0, (res.returncode, res.stdout[-1500:], res.stderr[-3000:])
+    assert not list((plain / "tiny").glob(".fault-injected-*")) and metrics_step(plain / "tiny") == 6
+    snaps = sorted(p.name for p in (plain / "tiny" / "snapshots").iterdir())
+    assert snaps == ["step_000003.pt", "step_000006.pt"], snaps       # and no save stalled
+    record_property("fault", "hooks: 1/1 tests/faults.py SIGKILLed the run after step 2; python -m cleangpt.train "
+                             "with the same CLEANGPT_FAULT_* variables ran to the end; cleangpt/ never reads them")
+
+
 # -- R1 ------------------------------------------------------------------------------------------------------
-def test_r1_kill_9_at_random_steps_resumes_bitwise(runs, tmp_path, record_property):
+def test_r1_kill_9_at_random_steps_resumes_bitwise(runs, tmp_path, record_property, chance):
     straight = runs.straight()
     n = 20 if SLOW else 5
-    steps = sorted(random.Random().sample(range(1, MAX_STEPS), n))
+    steps = sorted(chance.sample(range(1, MAX_STEPS), n))
+    with chance.explain(kill_steps=steps): equal, run = _kill_and_resume(runs, tmp_path, straight, steps)
+    record_property("fault", f"R1 kill-resume: {equal}/{n} kill -9s resumed bitwise equal (steps {steps}); "
+                             f"final weights and {len(losses(run))} log lines bitwise equal")
+
+
+def _kill_and_resume(runs, tmp_path, straight: Path, steps: list[int]) -> tuple[int, Path]:
+    "Kill the run after each of `steps`, restarting it each time; returns (resumes bitwise equal, run folder)."
+    n = len(steps)
     out, env = tmp_path / "killed", {"CLEANGPT_FAULT_KILL_AT": ",".join(map(str, steps))}
     run, equal = out / "tiny", 0
     for launch in range(n + 1):
@@ -125,8 +163,7 @@ def test_r1_kill_9_at_random_steps_resumes_bitwise(runs, tmp_path, record_proper
     assert res.returncode == 0 and launch == n, f"{launch} kills, {n} planned"
     assert sorted(int(p.name.rsplit("-", 1)[1]) for p in run.glob(".fault-injected-*")) == steps
     assert_same_run(run, straight)
-    record_property("fault", f"R1 kill-resume: {equal}/{n} kill -9s resumed bitwise equal (steps {steps}); "
-                             f"final weights and {len(losses(run))} log lines bitwise equal")
+    return equal, run
 
 
 # -- R2 ------------------------------------------------------------------------------------------------------
@@ -143,7 +180,7 @@ def test_r2_kill_9_in_the_middle_of_a_snapshot_write(runs, tmp_path, record_prop
     straight = runs.straight()
     out = tmp_path / "stalled"; snaps = out / "tiny" / "snapshots"
     env = train_env({"CLEANGPT_FAULT_STALL_SAVE": "step_000020.pt"})
-    proc = subprocess.Popen(train_cmd(runs.args, out), cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(train_cmd(runs.args, out, faults=True), cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: list(snaps.glob(".step_000020.pt.*.tmp.stalled")), "the stalled snapshot write", proc)
@@ -294,13 +331,21 @@ def stop_with(sig: int, proc, run: Path, after_step: int) -> None:
 
 
 @pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
-def test_r6_signal_writes_a_snapshot_and_rerunning_resumes(runs, tmp_path, sig, record_property):
+def test_r6_signal_writes_a_snapshot_and_rerunning_resumes(runs, tmp_path, sig, record_property, chance):
     straight = runs.straight()
+    after_step = chance.randint(3, 20)
+    with chance.explain(signal_after_step=after_step):
+        stopped_at = _signal_and_resume(runs, tmp_path, straight, sig, after_step)
+    record_property("fault", f"R6 {sig}: 1/1 snapshot at step {stopped_at}, exit status 0, re-run resumed bitwise equal")
+
+
+def _signal_and_resume(runs, tmp_path, straight: Path, sig: str, after_step: int) -> int:
+    "Send `sig` once the run has logged `after_step`, then re-run it; returns the step it stopped at."
     out = tmp_path / "signalled"; run = out / "tiny"
     proc = subprocess.Popen(train_cmd(runs.args, out), cwd=ROOT, env=train_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        stop_with(getattr(signal, sig), proc, run, after_step=random.randint(3, 20))
+        stop_with(getattr(signal, sig), proc, run, after_step=after_step)
         stdout, stderr = proc.communicate(timeout=300)
     finally:
         proc.kill()
@@ -313,7 +358,7 @@ def test_r6_signal_writes_a_snapshot_and_rerunning_resumes(runs, tmp_path, sig, 
     res = train(runs.args, out)
     assert f"resumed from step {stopped_at}" in res.stdout, res.stdout[-2000:]
     assert_same_run(run, straight)
-    record_property("fault", f"R6 {sig}: 1/1 snapshot at step {stopped_at}, exit status 0, re-run resumed bitwise equal")
+    return stopped_at
 
 
 @pytest.mark.slow
@@ -337,15 +382,16 @@ def test_r6_sigterm_to_torchrun_stops_every_rank_at_the_same_step(runs, tmp_path
 
 
 # -- R7 ------------------------------------------------------------------------------------------------------
-def test_r7_torchrun_restarts_a_crashed_rank_and_the_run_resumes(runs, tmp_path, record_property):
+def test_r7_torchrun_restarts_a_crashed_rank_and_the_run_resumes(runs, tmp_path, record_property, chance):
     straight = runs.straight(2)
-    kill_at = random.randint(11, MAX_STEPS - 2)
+    kill_at = chance.randint(11, MAX_STEPS - 2)
     out = tmp_path / "elastic"; run = out / "tiny"
-    res = train(runs.args, out, torchrun=True, torchrun_args=["--max-restarts", "1"],
-                env={"CLEANGPT_FAULT_KILL_AT": str(kill_at), "CLEANGPT_FAULT_RANK": "1"})
-    assert (run / f".fault-injected-{kill_at}").exists()                  # rank 1 did die
-    assert "resumed from step" in res.stdout, res.stdout[-2000:]          # and the restarted group resumed by itself
-    assert_same_run(run, straight)
+    with chance.explain(kill_step=kill_at):
+        res = train(runs.args, out, torchrun=True, torchrun_args=["--max-restarts", "1"],
+                    env={"CLEANGPT_FAULT_KILL_AT": str(kill_at), "CLEANGPT_FAULT_RANK": "1"})
+        assert (run / f".fault-injected-{kill_at}").exists()              # rank 1 did die
+        assert "resumed from step" in res.stdout, res.stdout[-2000:]      # and the restarted group resumed by itself
+        assert_same_run(run, straight)
     record_property("fault", f"R7 elastic restart: 1/1 rank 1 killed at step {kill_at}, torchrun restarted the "
                              "group, which resumed; final weights bitwise equal to an uninterrupted 2-process run")
 

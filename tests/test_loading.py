@@ -1,5 +1,6 @@
-"""What the 03_loading notebook cannot hold well: separate processes.
+"""What the 03_loading notebook cannot hold well: separate processes, and statistics over many epochs.
 
+- every window phase (shift % T) comes up equally often across epochs, and every shift still comes up;
 - a sampler snapshot written by one process continues exactly in a fresh process (no hidden per-process state);
 - two real gloo ranks draw disjoint shards that cover the stream, and restore from rank 0's snapshot;
 - importing the module stays light (no matplotlib, no file access).
@@ -11,11 +12,60 @@ import numpy as np
 
 from conftest import run_py
 
-def write_data(folder):
-    "5,000 counting tokens: 311 windows of 16 per epoch, shift 0..23."
+def write_data(folder, n: int = 5000):
+    "n counting tokens; 5,000 give 311 windows of 16 per epoch, shift 0..23."
     folder.mkdir(parents=True, exist_ok=True)
-    np.arange(5000, dtype=np.uint16).tofile(folder / "train.bin")
-    (folder / "meta.json").write_text(json.dumps({"dtype": "uint16", "vocab_size": 5000, "train_tokens": 5000}))
+    np.arange(n, dtype=np.uint16).tofile(folder / "train.bin")
+    (folder / "meta.json").write_text(json.dumps({"dtype": "uint16", "vocab_size": n, "train_tokens": n}))
+
+
+def chi_square(counts) -> float:
+    "Pearson's statistic against equal counts."
+    counts = np.asarray(counts, dtype=float)
+    return float(((counts - counts.mean()) ** 2 / counts.mean()).sum())
+
+
+def chi2_999(df: int) -> float:
+    "The chi-square distribution's 99.9% point (Wilson-Hilferty): a uniform draw stays below it 999 times in 1,000."
+    return df * (1 - 2 / (9 * df) + 3.09 * (2 / (9 * df)) ** 0.5) ** 3
+
+
+def test_window_phases_are_uniform(tmp_path):
+    from cleangpt.loading import TokenDataset, ShardedBatchSampler
+    # (tokens, T, epochs): max_shift 8 >= T (the old draw gave phases 0, 1 twice the others), 23 >= 16 (phases
+    # 0..7 twice), and a short split whose max_shift 19 < T-1 = 29 (only phases 0..19 reachable).
+    for n, T, epochs, old_was_biased in ((100, 7, 7000, True), (5000, 16, 4800, True), (50, 30, 2000, False)):
+        write_data(tmp_path / str(n), n)
+        ds = TokenDataset(tmp_path / str(n), "train", block_size=T)
+        s = ShardedBatchSampler(ds, 4, seed=0)
+        shifts = np.array([s.epoch_plan(e)[0] for e in range(epochs)])
+        phases = min(T, ds.max_shift + 1)
+        new = np.bincount(shifts % T, minlength=T)
+        assert new[phases:].sum() == 0, (n, T)                         # nothing outside the reachable phases
+        assert chi_square(new[:phases]) < chi2_999(phases - 1), (n, T, new)
+        assert set(shifts.tolist()) == set(range(ds.max_shift + 1)), (n, T)   # every shift, so every target, still comes up
+        # the old draw, same generators: uniform over 0..max_shift. It fails the same test where max_shift >= T.
+        old_shifts = [int(np.random.default_rng([0, e]).integers(0, ds.max_shift + 1)) for e in range(epochs)]
+        old = np.bincount(np.array(old_shifts) % T, minlength=T)[:phases]
+        assert (chi_square(old) >= chi2_999(phases - 1)) == old_was_biased, (n, T, old)
+        # the plan is (seed, epoch)'s alone: a fresh sampler gives any epoch's plan without the ones before it
+        shift, order = ShardedBatchSampler(ds, 3, seed=0).epoch_plan(epochs - 1)
+        assert shift == shifts[-1] and sorted(order.tolist()) == list(range(ds.num_items))
+
+
+def test_resume_with_two_step_shifts(tmp_path):
+    "Exact resume where the shift has two candidates per phase (100 tokens, T=7: max_shift 8), across epoch boundaries."
+    from cleangpt.loading import TokenDataset, ShardedBatchSampler
+    write_data(tmp_path, 100)
+    ds = TokenDataset(tmp_path, "train", block_size=7)                 # 13 windows per epoch
+    for k in (0, 3, 13, 20):
+        original = ShardedBatchSampler(ds, 2, seed=9)
+        it = iter(original)
+        for _ in range(k): next(it)
+        fresh = ShardedBatchSampler(ds, 2, seed=1)
+        fresh.load_state_dict(original.state_dict())
+        cont = iter(fresh)
+        assert [next(cont).tolist() for _ in range(40)] == [next(it).tolist() for _ in range(40)], k   # 80 items: 6 epochs
 
 
 # `save`: run 120 batches, snapshot after each k in KS, print all 120. `load`: restore each snapshot in a

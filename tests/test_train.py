@@ -5,10 +5,14 @@
 - checkpoints from compiled and DDP runs load into a plain model;
 - a resumed run appends to the same metrics.jsonl and keeps its run id;
 - bad input: one line, non-zero exit, no run folder written.
+
+Runs go through the real entry point, `python -m cleangpt.train`; a run that must die (CLEANGPT_FAULT_KILL_AT)
+goes through tests/faults.py, which adds the fault from outside the library (conftest's `train` picks it).
 """
 import json
 import os
 import shutil
+import signal
 import sys
 
 import pytest
@@ -48,7 +52,7 @@ def test_compiled_run_checkpoint_loads_into_plain_model(adder, tmp_path):
 def test_resumed_run_appends_same_log_and_run_id(adder, tmp_path):
     args = ["--preset", "tiny", "--dataset", str(adder), "--wandb", "offline"]
     env = {"WANDB_MODE": "offline", "WANDB_DIR": str(tmp_path), "CLEANGPT_FAULT_KILL_AT": "25"}
-    train(args, tmp_path, env=env, check=False)
+    assert train(args, tmp_path, env=env, check=False).returncode == -signal.SIGKILL   # through tests/faults.py
     run = tmp_path / "tiny"
     first_lines = (run / "metrics.jsonl").read_text().splitlines()
     snaps = sorted((run / "snapshots").glob("step_*.pt"))
@@ -136,9 +140,8 @@ def test_importing_train_module_does_not_run_it():
     assert res.returncode == 0 and res.stdout.strip() == "imported"
 
 
-def test_fsdp_matches_ddp_resumes_bitwise_and_writes_plain_checkpoints(adder, tmp_path):
+def test_fsdp_matches_ddp_resumes_bitwise_and_writes_plain_checkpoints(adder, tmp_path, chance):
     "FSDP2 (--fsdp true) under torchrun: DDP's losses, exact resume after kill -9, checkpoints a plain GPT loads."
-    import random
     from conftest import assert_bitwise
     from cleangpt.trainer import model_from_checkpoint
     args = ["--preset", "tiny", "--dataset", str(adder), "--log_interval", "1", "--dropout", "0.1"]
@@ -150,11 +153,13 @@ def test_fsdp_matches_ddp_resumes_bitwise_and_writes_plain_checkpoints(adder, tm
     for a, b in zip(ddp_losses, fsdp_losses):
         for x, y in zip(a[1:3], b[1:3]):
             if x is not None: assert abs(x - y) <= 1e-5, (a, b)     # the same training, summed in another order
-    kill_at = random.Random().randint(11, 38)
-    crashed = train(fsdp, tmp_path / "crashed", env={"CLEANGPT_FAULT_KILL_AT": str(kill_at)}, torchrun=True, check=False)
-    assert crashed.returncode != 0
-    assert "resumed from step" in train(fsdp, tmp_path / "crashed", torchrun=True).stdout
-    assert_bitwise(final_weights(tmp_path / "crashed" / "tiny"), final_weights(tmp_path / "fsdp" / "tiny"))
-    assert losses(tmp_path / "crashed" / "tiny") == fsdp_losses
+    kill_at = chance.randint(11, 38)
+    with chance.explain(kill_step=kill_at):
+        crashed = train(fsdp, tmp_path / "crashed", env={"CLEANGPT_FAULT_KILL_AT": str(kill_at)}, torchrun=True,
+                        check=False)
+        assert crashed.returncode != 0 and (tmp_path / "crashed" / "tiny" / f".fault-injected-{kill_at}").exists()
+        assert "resumed from step" in train(fsdp, tmp_path / "crashed", torchrun=True).stdout
+        assert_bitwise(final_weights(tmp_path / "crashed" / "tiny"), final_weights(tmp_path / "fsdp" / "tiny"))
+        assert losses(tmp_path / "crashed" / "tiny") == fsdp_losses
     model, _ = model_from_checkpoint(tmp_path / "fsdp" / "tiny" / "best")   # whole tensors, plain keys, strict load
     assert sum(p.numel() for p in model.parameters()) > 0
