@@ -22,26 +22,27 @@ import numpy as np
 import torch
 
 from .compile import compile_problem, maybe_compile, median, time_train_steps
-from .core import (UserError, atomic_write_text, default_device, device_type, in_ipython, mirror_dir, run_cli,
-                           seed_everything)
+from .core import (ArgParser, UserError, atomic_write_text, check_range, default_device, device_type, in_ipython,
+                           mirror_dir, run_cli, seed_everything)
 from .datasets import encode_text
 from .generate import tokens_per_second
 from .loading import ShardedBatchSampler, TokenDataset, loader_throughput, resident_memory
 from .model import GPT, GPTConfig
 from .optim import make_optimizer
-from .precision import Bf16MatmulsInFp32, autocast, cpu_has_native_bf16, cuda_has_native_bf16, matmul_gflops, plot_curves
+from .precision import (Bf16MatmulsInFp32, autocast, cpu_has_native_bf16, cuda_has_native_bf16, matmul_gflops,
+                                published_peak)
 from .tokenizers import CharTokenizer, gpt2_bpe_sources, gpt2_tokenizer
 from .train import PRESETS
 from .tracking import metric_series, read_metrics
-from .trainer import GPU_PEAK_BF16, TrainConfig, train
+from .trainer import TrainConfig, gpt_config_for, train
 
 # %% auto #0
-__all__ = ['CHAR_VOCAB', 'MODES', 'LOADER_SHAPES', 'WORDS', 'BF16_GAP_TARGET', 'Stats', 'interleaved', 'cpu_name', 'machine',
-           'row', 'format_table', 'print_report', 'default_matmul_size', 'measure_peak', 'published_peak', 'mfu',
-           'vocab_for', 'preset_model', 'parse_modes', 'mode_problem', 'train_speed', 'bench_train', 'plot_stats',
-           'write_tokens', 'bench_loader', 'anon_growth', 'bench_memory', 'sample_text', 'bench_tokenizer',
-           'encode_speed', 'bench_prepare', 'bench_generate', 'bf16_kernels', 'bench_bf16_quality', 'make_parser',
-           'run_bench', 'main']
+__all__ = ['CHAR_VOCAB', 'MODES', 'LOADER_SHAPES', 'WORDS', 'BF16_GAP_TARGET', 'MODEL_OPTIONS', 'CLI_RANGES', 'Stats',
+           'interleaved', 'cpu_name', 'machine', 'row', 'format_table', 'print_report', 'default_matmul_size',
+           'measure_peak', 'mfu', 'vocab_for', 'preset_model', 'parse_modes', 'mode_problem', 'train_speed',
+           'bench_train', 'plot_stats', 'write_tokens', 'bench_loader', 'anon_growth', 'bench_memory', 'sample_text',
+           'bench_tokenizer', 'encode_speed', 'bench_prepare', 'bench_generate', 'bf16_kernels', 'bench_bf16_quality',
+           'make_parser', 'check_args', 'run_bench', 'main']
 
 # %% ../nbs/17_bench.ipynb #6b511077
 @dataclass
@@ -144,14 +145,6 @@ def measure_peak(dtype: torch.dtype, device: torch.device | str = "cpu", n: int 
     n = n or default_matmul_size(device)
     return interleaved({"mm": lambda: matmul_gflops(dtype, n=n, device=device, repeats=1)}, repeats, 1, "GFLOP/s")["mm"]
 
-def published_peak(device: torch.device | str, dtype: torch.dtype) -> float | None:
-    "The datasheet's dense FLOP/s for a known GPU (fp32 taken as half of bf16, as lesson 14 does); None elsewhere."
-    device = torch.device(device)
-    if device.type != "cuda": return None
-    name = torch.cuda.get_device_name(device)
-    for gpu, peak in GPU_PEAK_BF16.items():
-        if gpu in name: return peak / 2 if dtype == torch.float32 else peak
-    return None
 
 # %% ../nbs/17_bench.ipynb #8915664d
 def mfu(flops_per_token: float, tokens_per_s: float, peak_flops: float) -> float:
@@ -163,23 +156,23 @@ def mfu(flops_per_token: float, tokens_per_s: float, peak_flops: float) -> float
 CHAR_VOCAB = 65   # tiny Shakespeare's characters: the vocabulary of the *_char presets
 
 def vocab_for(dataset: str) -> int:
-    "The vocabulary a preset's dataset uses: characters, the math tasks' 14 symbols, else GPT-2 padded to 50304."
+    "The tokenizer's vocabulary for a preset's dataset: characters, the math tasks' 14 symbols, else GPT-2's 50,257."
     if dataset.endswith("_char"): return CHAR_VOCAB
     if dataset in ("adder", "multiplier"): return 14
-    return 50304
+    return 50257
 
-def preset_model(preset: str, **overrides) -> tuple[GPTConfig, int]:
+def preset_model(preset: str, vocab_size: int | None = None, **overrides) -> tuple[GPTConfig, int]:
     "The GPTConfig and micro-batch of a training preset (lesson 15), with `overrides` (None values ignored)."
     if preset not in PRESETS:
         raise UserError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
     p = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
     if p.get("init_from", "scratch") != "scratch":
         raise UserError(f"preset {preset!r} fine-tunes a pretrained model: benchmark it with --n_layer/--n_head/--n_embd/--block_size")
-    cfg = GPTConfig(block_size=p.get("block_size", 256), vocab_size=p.get("vocab_size") or vocab_for(p.get("dataset", "")),
-                    n_layer=p.get("n_layer", 6), n_head=p.get("n_head", 6), n_embd=p.get("n_embd", 384),
-                    n_kv_head=p.get("n_kv_head") or None, dropout=p.get("dropout", 0.2), bias=p.get("bias", False),
-                    norm=p.get("norm", "layernorm"), mlp=p.get("mlp", "gelu"), pos=p.get("pos", "learned"))
-    return cfg, int(p.get("micro_batch", p.get("batch_size", 64)))
+    mb = p.get("micro_batch", TrainConfig.micro_batch)
+    # the trainer's own translation (lesson 14); where and with how many sequences a step runs does not
+    # change the model, so the config is checked for this machine and one micro-batch per step
+    cfg = TrainConfig(**{**p, "device": "cpu", "dtype": "fp32", "compile": False, "batch_size": mb, "batch_size_start": 0})
+    return gpt_config_for(cfg, vocab_size or vocab_for(cfg.dataset)), cfg.micro_batch
 
 # %% ../nbs/17_bench.ipynb #6cb375cd
 MODES = ("eager", "compile", "bf16", "compile+bf16")
@@ -393,55 +386,63 @@ def bench_bf16_quality(preset: str = "shakespeare_char_cpu", max_steps: int | No
     return {"bench": "bf16-quality", "preset": preset, "max_steps": base["max_steps"], "curves": curves, "rows": rows}
 
 # %% ../nbs/17_bench.ipynb #df00ce0e
-class _Parser(argparse.ArgumentParser):
-    "argparse that reports mistakes as one-line UserErrors (exit 2 through run_cli)."
-    def error(self, message): raise UserError(f"{message} (see `python -m cleangpt.bench --help`)")
+MODEL_OPTIONS = ("n_layer", "n_head", "n_embd", "block_size", "vocab_size", "micro_batch")   # `train` overrides of the preset
+_MB = dict(lo=0, hi=float("inf"), lo_open=True, hi_open=True)                             # a size in MB: above 0, finite
+_LOADER_MB = dict(lo=0.01, hi=float("inf"), hi_open=True)     # the loader's files must hold a window of T=1024 and then some
+# argparse dest -> the range its value must lie in (check_range's arguments)
+CLI_RANGES = {**{k: dict(lo=1) for k in ("repeats", "n", *MODEL_OPTIONS, "steps", "peak_n", "batches", "workers",
+                                         "new_tokens", "max_steps", "eval_interval")}, "mb": _MB, "big_mb": _MB}
 
 def make_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m cleangpt.bench", description="Benchmarks: matmul peak, training, loader, tokenizing, decoding.")
+    p = ArgParser(prog="python -m cleangpt.bench", description="Benchmarks: matmul peak, training, loader, tokenizing, decoding. "
+                  "Every option takes dashes or underscores alike: --peak-n or --peak_n.")
     sub = p.add_subparsers(dest="command", required=True, metavar="{peak,train,loader,prepare,generate,bf16-quality}")
     def add(name, help):
         s = sub.add_parser(name, help=help, description=help)
-        s.add_argument("--repeats", type=int, default=5, help="kept rounds per measurement (median and min-max)")
+        s.add_argument("--repeats", type=int, default=5, help="kept rounds per measurement (median and min-max), 1 or more")
         s.add_argument("--json", metavar="PATH", help="also write the JSON line to PATH")
         return s
     s = add("peak", "measured matmul GFLOP/s per dtype, and the datasheet peak of known GPUs")
-    s.add_argument("--n", type=int, default=None, help="matrix size (default 1024 on CPU, 8192 on GPU)")
+    s.add_argument("--n", type=int, default=None, help="matrix size, 1 or more (default 1024 on CPU, 8192 on GPU)")
     s.add_argument("--force", action="store_true", help="measure bf16 even where it is emulated")
     s = add("train", "tokens/s and MFU of training steps on random tokens")
     s.add_argument("--preset", default="shakespeare_char_cpu", help="model and batch from a training preset")
-    for k in ("n_layer", "n_head", "n_embd", "block_size", "vocab_size", "micro_batch"):
-        s.add_argument(f"--{k}", type=int, default=None, help=f"override the preset's {k}")
+    for k in MODEL_OPTIONS:
+        s.add_argument(f"--{k.replace('_', '-')}", type=int, default=None, help=f"override the preset's {k}, 1 or more")
     s.add_argument("--modes", default="eager,compile", help=f"comma-separated, from {', '.join(MODES)}")
-    s.add_argument("--steps", type=int, default=10, help="training steps per measurement")
+    s.add_argument("--steps", type=int, default=10, help="training steps per measurement, 1 or more")
     s.add_argument("--force", action="store_true", help="run bf16 modes even where bf16 is emulated")
-    s.add_argument("--peak-n", type=int, default=None, help="matrix size of the peak measurement")
+    s.add_argument("--peak-n", type=int, default=None, help="matrix size of the peak measurement, 1 or more")
     s = add("loader", "batches/s of the vectorised gather vs a per-row loop, and memory growth small vs big file")
-    s.add_argument("--batches", type=int, default=100, help="batches per measurement")
-    s.add_argument("--mb", type=float, default=10, help="size of the random token file")
-    s.add_argument("--big-mb", type=float, default=2000, help="size of the big sparse token file")
+    s.add_argument("--batches", type=int, default=100, help="batches per measurement, 1 or more")
+    s.add_argument("--mb", type=float, default=10, help="size of the random token file in MB, above 0")
+    s.add_argument("--big-mb", type=float, default=2000, help="size of the big sparse token file in MB, above 0")
     s = add("prepare", "tokens/s of tokenizing on one process vs all cores")
-    s.add_argument("--mb", type=float, default=4, help="size of the generated text")
-    s.add_argument("--tokenizer", default="auto", help="auto, gpt2 or char")
-    s.add_argument("--workers", type=int, default=None, help="processes of the parallel run (default: all cores)")
+    s.add_argument("--mb", type=float, default=4, help="size of the generated text in MB, above 0")
+    s.add_argument("--tokenizer", default="auto", choices=("auto", "gpt2", "char"), help="auto: gpt2 when its files are local, else char")
+    s.add_argument("--workers", type=int, default=None, help="processes of the parallel run, 1 or more (default: all cores)")
     s = add("generate", "new tokens/s with and without the KV cache")
-    s.add_argument("--new-tokens", type=int, default=512, help="tokens to generate")
+    s.add_argument("--new-tokens", type=int, default=512, help="tokens to generate, 1 or more")
     s = add("bf16-quality", "final val loss of a preset trained in fp32 and in bf16, and the gap")
     s.add_argument("--preset", default="shakespeare_char_cpu", help="the training preset to run twice")
-    s.add_argument("--max-steps", type=int, default=None, help="override the preset's max_steps")
-    s.add_argument("--eval-interval", type=int, default=None, help="override the preset's eval_interval")
+    s.add_argument("--max-steps", type=int, default=None, help="override the preset's max_steps, 1 or more")
+    s.add_argument("--eval-interval", type=int, default=None, help="override the preset's eval_interval, 1 or more")
     return p
 
 # %% ../nbs/17_bench.ipynb #36f91182
-def _positive(**kw) -> None:
-    for k, v in kw.items():
-        if v is not None and v < 1: raise UserError(f"--{k.replace('_', '-')} {v} must be at least 1")
+def check_args(args: argparse.Namespace) -> argparse.Namespace:
+    "Refuse, in one line, a number outside its range or an unknown mode: before anything is measured or written."
+    ranges = {**CLI_RANGES, **({"mb": _LOADER_MB, "big_mb": _LOADER_MB} if args.command == "loader" else {})}
+    for dest, bounds in ranges.items():
+        if (value := getattr(args, dest, None)) is not None: check_range(dest.replace("_", "-"), value, **bounds)
+    if args.command == "train": parse_modes(args.modes)
+    if getattr(args, "tokenizer", None) == "gpt2": bench_tokenizer("gpt2")   # refused at once when GPT-2's files are not local
+    return args
 
 def run_bench(args: argparse.Namespace) -> dict:
     "The report of one parsed command."
+    check_args(args)
     dev = default_device()
-    _positive(repeats=args.repeats, **{k: getattr(args, k, None) for k in ("steps", "batches", "n", "peak_n", "new_tokens",
-                                                                           "max_steps", "eval_interval")})
     if args.command == "peak":
         dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, **({"fp16": torch.float16} if dev.type == "cuda" else {})}
         rows = []
@@ -457,21 +458,18 @@ def run_bench(args: argparse.Namespace) -> dict:
         rep["preset"] = args.preset
         return rep
     if args.command == "loader":
-        if args.mb <= 0 or args.big_mb <= 0: raise UserError("--mb and --big-mb must be positive sizes in MB")
         with tempfile.TemporaryDirectory(prefix="cleangpt-bench-") as tmp:
             small = write_tokens(Path(tmp) / "small", int(args.mb * 2**19))
             big = write_tokens(Path(tmp) / "big", int(args.big_mb * 2**19), sparse=True)
             rep = bench_loader(small, batches=args.batches, repeats=args.repeats)
             rep["rows"] += bench_memory(small, big, batches=args.batches, repeats=args.repeats)["rows"]
         return rep
-    if args.command == "prepare":
-        if args.mb <= 0: raise UserError("--mb must be a positive size in MB")
-        return bench_prepare(args.mb, args.tokenizer, args.workers, args.repeats)
+    if args.command == "prepare": return bench_prepare(args.mb, args.tokenizer, args.workers, args.repeats)
     if args.command == "bf16-quality": return bench_bf16_quality(args.preset, args.max_steps, args.eval_interval)
     return bench_generate(args.new_tokens, args.repeats, dev)
 
 def main(argv: list[str] | None = None) -> int:
-    "Parse, measure, print the table and the JSON line."
+    "Parse, check, measure, print the table and the JSON line."
     args = make_parser().parse_args(argv)
     report = run_bench(args)
     print_report({**report, "machine": machine()}, args.json)

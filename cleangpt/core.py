@@ -11,15 +11,16 @@ import platform
 import random
 import secrets
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['default_device', 'device_type', 'seed_everything', 'rng_state', 'set_rng_state', 'repo_root', 'data_dir',
-           'mirror_dir', 'atomic_file', 'atomic_write_text', 'in_ipython', 'UserError', 'run_cli', 'check_range',
-           'resolve_device', 'ArgParser', 'env_report']
+__all__ = ['default_device', 'device_type', 'DistInfo', 'dist_info', 'seed_everything', 'rng_state', 'set_rng_state', 'repo_root',
+           'data_dir', 'mirror_dir', 'atomic_file', 'atomic_write_text', 'in_ipython', 'UserError', 'run_cli',
+           'check_range', 'resolve_device', 'ArgParser', 'env_report']
 
 # %% ../nbs/00_core.ipynb #3d064aa9
 def default_device() -> torch.device:
@@ -32,6 +33,24 @@ def default_device() -> torch.device:
 def device_type(device: torch.device | str) -> str:
     "The device's type without its index: what `torch.autocast(device_type=...)` wants."
     return torch.device(device).type
+
+# %% ../nbs/00_core.ipynb #35956872
+@dataclass(frozen=True)
+class DistInfo:
+    "This process's place in the job."
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool: return self.rank == 0       # only rank 0 writes files and logs
+    @property
+    def enabled(self) -> bool: return self.world_size > 1
+
+def dist_info() -> DistInfo:
+    "Read rank, local rank and world size from torchrun's environment (a world of 1 without it)."
+    env = os.environ
+    return DistInfo(int(env.get("RANK", 0)), int(env.get("LOCAL_RANK", 0)), int(env.get("WORLD_SIZE", 1)))
 
 # %% ../nbs/00_core.ipynb #7c181907
 def seed_everything(seed: int) -> None:

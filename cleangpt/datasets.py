@@ -25,17 +25,17 @@ import numpy as np
 from tqdm import tqdm
 
 from . import core
-from .core import UserError, in_ipython, mirror_dir, run_cli, atomic_write_text
+from .core import ArgParser, UserError, atomic_write_text, check_range, in_ipython, mirror_dir, run_cli
 from .tokenizers import CharTokenizer, gpt2_tokenizer, tokenizer_from_spec
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'DTYPES', 'TS_BASE', 'SHAKESPEARE', 'TINYSTORIES_TRAIN', 'TINYSTORIES_VALID', 'TINYSTORIES_SAMPLE',
            'COMMON_OPTIONS', 'MATH_OPTIONS', 'FILE_OPTIONS', 'NINETY_TEN', 'REGISTRY', 'BUILDERS', 'MATH_OPS',
-           'MATH_CHARS', 'CLI_OPTIONS', 'token_dtype', 'sha256_file', 'download', 'Source', 'DatasetSpec',
-           'get_dataset', 'format_registry', 'resolve_options', 'read_text', 'read_stories', 'cut_text',
-           'encode_parallel', 'encode_text', 'dataset_dir', 'load_meta', 'write_dataset', 'builds', 'locked_folder',
-           'prepare', 'document_lengths', 'plot_token_lengths', 'math_task', 'math_rows', 'math_problems',
-           'parse_math_row', 'make_parser', 'main']
+           'MATH_CHARS', 'CLI_OPTIONS', 'CLI_RANGES', 'token_dtype', 'DataUnavailable', 'sha256_file', 'download',
+           'Source', 'DatasetSpec', 'get_dataset', 'format_registry', 'resolve_options', 'read_text', 'read_stories',
+           'cut_text', 'encode_parallel', 'encode_text', 'dataset_dir', 'load_meta', 'write_dataset', 'builds',
+           'locked_folder', 'prepare', 'document_lengths', 'plot_token_lengths', 'math_task', 'math_rows',
+           'math_problems', 'parse_math_row', 'make_parser', 'check_args', 'main']
 
 # %% ../nbs/02_datasets.ipynb #e5894e37
 FORMAT_VERSION = 1  # bump when the layout of the files or of meta.json changes: old folders get rebuilt
@@ -51,6 +51,9 @@ def token_dtype(vocab_size: int, dtype: str | None = None) -> np.dtype:
     return np.dtype(dtype).newbyteorder("<")
 
 # %% ../nbs/02_datasets.ipynb #2414431b
+class DataUnavailable(UserError):
+    "A public file that is neither in the mirror nor downloadable here (no URL, or no network)."
+
 def sha256_file(path: Path | str, chunk: int = 1 << 20) -> str:
     "The sha256 of a file, read in 1 MiB chunks so big files don't fill memory."
     h = hashlib.sha256()
@@ -81,14 +84,14 @@ def download(url: str | None, dest: Path | str, sha256: str | None = None, mirro
     if dest.is_file() and (sha256 is None or sha256_file(dest) == sha256): return dest
     hint = f"download {url}" if url else how  # what the user can do to get the file
     if mirror is None and url is None:
-        raise UserError(f"{relpath} has no download URL: {how}; put it in a folder as <folder>/{relpath} and set CLEANGPT_DATA_MIRROR=<folder>")
+        raise DataUnavailable(f"{relpath} has no download URL: {how}; put it in a folder as <folder>/{relpath} and set CLEANGPT_DATA_MIRROR=<folder>")
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
     try:
         if mirror is not None:
             origin = mirror / relpath
             if not origin.is_file():
-                raise UserError(f"{relpath} is not in the mirror {mirror} (CLEANGPT_DATA_MIRROR): {hint}, and save it as {origin}")
+                raise DataUnavailable(f"{relpath} is not in the mirror {mirror} (CLEANGPT_DATA_MIRROR): {hint}, and save it as {origin}")
             with open(origin, "rb") as src: actual = _copy_hashing(src, tmp, origin.stat().st_size, relpath)
         else:
             origin = url
@@ -97,13 +100,13 @@ def download(url: str | None, dest: Path | str, sha256: str | None = None, mirro
                     size = int(resp.headers.get("Content-Length") or 0)
                     actual = _copy_hashing(resp, tmp, size, relpath)
                 if size and tmp.stat().st_size != size:   # a dropped connection can look like a short, clean end
-                    raise UserError(f"could not download {url}: the connection dropped after {tmp.stat().st_size:,} of "
-                                    f"{size:,} bytes; run the command again, or fetch the file elsewhere and set "
-                                    f"CLEANGPT_DATA_MIRROR")
+                    raise DataUnavailable(f"could not download {url}: the connection dropped after {tmp.stat().st_size:,} of "
+                                          f"{size:,} bytes; run the command again, or fetch the file elsewhere and set "
+                                          f"CLEANGPT_DATA_MIRROR")
             except (urllib.error.URLError, OSError) as e:
                 reason = getattr(e, "reason", None) or e
-                raise UserError(f"could not download {url} ({reason}): fetch it on a machine with internet, put it in a folder "
-                                f"as <folder>/{relpath}, and set CLEANGPT_DATA_MIRROR=<folder>") from None
+                raise DataUnavailable(f"could not download {url} ({reason}): fetch it on a machine with internet, put it in a folder "
+                                      f"as <folder>/{relpath}, and set CLEANGPT_DATA_MIRROR=<folder>") from None
         if sha256 is not None and actual != sha256:
             raise UserError(f"{origin} is corrupt or truncated: its sha256 is {actual} but {sha256} was expected; "
                             f"replace it with a good copy ({hint})")
@@ -484,7 +487,7 @@ def _math_sizes(kind: str, opts: dict) -> dict:
     "Check digits and fill the default sizes: all problems when there are few, else 10,000 val and up to 1,000,000 train."
     d = opts["digits"]
     if not isinstance(d, int) or not 1 <= d <= 9: raise UserError(f"digits={d!r}: choose a whole number from 1 to 9")
-    if not isinstance(opts["seed"], int): raise UserError(f"seed={opts['seed']!r}: use a whole number")
+    if not isinstance(opts["seed"], int) or opts["seed"] < 0: raise UserError(f"seed={opts['seed']!r}: use a whole number >= 0")
     if not isinstance(opts["reverse"], bool): raise UserError(f"reverse={opts['reverse']!r}: use True or False")
     space = 10 ** (2 * d)
     n_val = opts["n_val"] if opts["n_val"] is not None else min(space // 10, 10_000)
@@ -545,43 +548,48 @@ def parse_math_row(row: str, task: dict) -> tuple[int, int, int]:
     return int(row[:d]), int(row[d + 1:2 * d + 1]), int(answer)
 
 # %% ../nbs/02_datasets.ipynb #93ebcd15
-class _Parser(argparse.ArgumentParser):
-    "argparse, but its errors are one-line `UserError`s for `run_cli`."
-    def error(self, message): raise UserError(f"{message} (see `{self.prog} --help`)")
-
 # recipe option -> argparse dest (`--name` can't use the dest "name": the positional NAME has it)
 CLI_OPTIONS = {o: o for o in ["dtype", "path", "tokenizer", "val_fraction", "digits", "n_train", "n_val", "seed", "reverse"]} | {"name": "file_name"}
+# argparse dest -> the range its value must lie in (check_range's arguments)
+CLI_RANGES = {"workers": dict(lo=1), "digits": dict(lo=1, hi=9), "n_train": dict(lo=1), "n_val": dict(lo=1), "seed": dict(lo=0),
+              "val_fraction": dict(lo=0, hi=1, lo_open=True, hi_open=True)}
 
 def make_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m cleangpt.datasets", description="Prepare token datasets: train.bin, val.bin, meta.json.")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = ArgParser(prog="python -m cleangpt.datasets", description="Prepare token datasets: train.bin, val.bin, meta.json.")
+    sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the datasets")
-    pp = sub.add_parser("prepare", help="prepare a dataset", description="Prepare a dataset into DATA_DIR/NAME/.")
+    pp = sub.add_parser("prepare", help="prepare a dataset", description="Prepare a dataset into DATA_DIR/NAME/. "
+                        "Every option takes dashes or underscores alike: --n-train or --n_train.")
     pp.add_argument("name", help="a dataset from `list`, or `file` with --path")
     pp.add_argument("--data-dir", help="where datasets go (default: $CLEANGPT_DATA_DIR, else lessons_data/)")
     pp.add_argument("--mirror", help="local folder with copies of the public files (default: $CLEANGPT_DATA_MIRROR)")
     pp.add_argument("--force", action="store_true", help="rebuild even when up to date (default: off)")
-    pp.add_argument("--workers", type=int, help=f"tokenizer processes (default: all cores, {os.cpu_count()} here)")
+    pp.add_argument("--workers", type=int, help=f"tokenizer processes, 1 or more (default: all cores, {os.cpu_count()} here)")
     pp.add_argument("--dtype", choices=DTYPES, help="id type (default: uint16 when the vocabulary fits, else uint32)")
     f = pp.add_argument_group("file (any local text file)")
     f.add_argument("--path", help="the UTF-8 text file (required for `file`)")
     f.add_argument("--tokenizer", choices=["char", "gpt2"], help="default: char")
     f.add_argument("--name", dest="file_name", metavar="NAME", help="folder name (default: the file's name without extension)")
-    f.add_argument("--val-fraction", type=float, help="share of characters at the end that go to val (default: 0.1)")
+    f.add_argument("--val-fraction", type=float, help="share of characters at the end that go to val, in (0, 1) (default: 0.1)")
     m = pp.add_argument_group("adder / multiplier")
     m.add_argument("--digits", type=int, help="digits per operand, 1 to 9 (default: 2)")
-    m.add_argument("--n-train", type=int, help="train problems (default: all the others when the space is small, else 1,000,000)")
-    m.add_argument("--n-val", type=int, help="val problems (default: 10%% of all problems, at most 10,000)")
-    m.add_argument("--seed", type=int, help="seed of the problem draw (default: 1337)")
+    m.add_argument("--n-train", type=int, help="train problems, 1 or more (default: all the others when the space is small, else 1,000,000)")
+    m.add_argument("--n-val", type=int, help="val problems, 1 or more (default: 10%% of all problems, at most 10,000)")
+    m.add_argument("--seed", type=int, help="seed of the problem draw, 0 or more (default: 1337)")
     m.add_argument("--reverse", action=argparse.BooleanOptionalAction, help="write answers least significant digit first (default: --reverse)")
     return p
 
+def check_args(args: argparse.Namespace) -> argparse.Namespace:
+    "Refuse, in one line, any number given outside its range: before anything is read, fetched or written."
+    for dest, bounds in CLI_RANGES.items():
+        if (value := getattr(args, dest, None)) is not None: check_range(dest.replace("_", "-"), value, **bounds)
+    return args
+
 def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    args = check_args(make_parser().parse_args(argv))
     if args.command == "list":
         print(format_registry()); return 0
     options = {opt: getattr(args, dest) for opt, dest in CLI_OPTIONS.items() if getattr(args, dest) is not None}
-    if args.workers is not None and args.workers < 1: raise UserError(f"--workers {args.workers}: use 1 or more")
     prepare(args.name, data_dir=args.data_dir, mirror=args.mirror, force=args.force, workers=args.workers, **options)
     return 0
 

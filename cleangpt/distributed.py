@@ -10,38 +10,18 @@ import datetime
 import functools
 import json
 import os
-import sys
-from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from .core import UserError, in_ipython, run_cli
+from .core import UserError, in_ipython, run_cli, DistInfo, dist_info
 
 # %% auto #0
-__all__ = ['DistInfo', 'dist_info', 'init_distributed', 'teardown', 'distributed', 'local_device', 'all_reduce_mean', 'barrier',
-           'broadcast_object', 'all_gather_object', 'wrap_ddp', 'accumulate', 'ddp_check', 'main', 'is_fsdp',
-           'shard_model', 'full_state_dicts', 'load_full_state_dicts', 'fsdp_check']
-
-# %% ../nbs/13_distributed.ipynb #17f4e56e
-@dataclass(frozen=True)
-class DistInfo:
-    "This process's place in the job."
-    rank: int = 0
-    local_rank: int = 0
-    world_size: int = 1
-
-    @property
-    def is_main(self) -> bool: return self.rank == 0       # only rank 0 writes files and logs
-    @property
-    def enabled(self) -> bool: return self.world_size > 1
-
-def dist_info() -> DistInfo:
-    "Read rank, local rank and world size from torchrun's environment (a world of 1 without it)."
-    env = os.environ
-    return DistInfo(int(env.get("RANK", 0)), int(env.get("LOCAL_RANK", 0)), int(env.get("WORLD_SIZE", 1)))
+__all__ = ['init_distributed', 'teardown', 'distributed', 'local_device', 'all_reduce_mean', 'barrier', 'all_gather_object',
+           'wrap_ddp', 'accumulate', 'ddp_check', 'main', 'is_fsdp', 'shard_model', 'full_state_dicts',
+           'load_full_state_dicts', 'fsdp_check']
 
 # %% ../nbs/13_distributed.ipynb #986d1175
 def init_distributed(device_type: str = "cpu", timeout_s: int = 600) -> DistInfo:
@@ -93,11 +73,6 @@ def all_reduce_mean(x: torch.Tensor | float) -> torch.Tensor | float:
 def barrier() -> None:
     "Wait for every rank (no-op outside a process group)."
     if dist.is_available() and dist.is_initialized(): dist.barrier()
-
-def broadcast_object(obj, src: int = 0):
-    "Send a picklable object from rank `src` to every rank (identity in a world of 1)."
-    if not (dist.is_available() and dist.is_initialized()): return obj
-    box = [obj]; dist.broadcast_object_list(box, src=src); return box[0]
 
 def all_gather_object(obj) -> list:
     "Every rank's `obj`, in rank order ([obj] in a world of 1)."

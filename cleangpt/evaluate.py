@@ -7,36 +7,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
 
-from .core import UserError, default_device, in_ipython, run_cli
+from .core import ArgParser, UserError, check_range, dist_info, in_ipython, resolve_device, run_cli
 from .loading import TokenDataset, MathTaskDataset, dataset_folder, read_meta
 from .tokenizers import tokenizer_from_spec, gpt2_tokenizer
 from .generate import generate, check_sampling
 from .precision import resolve_dtype
 from .distributed import distributed, local_device
+from .checkpoint import classify_source
 from .trainer import estimate_loss, math_accuracy, model_from_checkpoint
 
 # %% auto #0
-__all__ = ['load_run', 'evaluate_checkpoint', 'sample', 'main']
+__all__ = ['CLI_RANGES', 'load_run', 'evaluate_checkpoint', 'sample', 'check_args', 'main']
 
 # %% ../nbs/16_evaluate.ipynb #43a3e3b2
 def load_run(source: str | Path, device="cpu") -> tuple:
     "(model in eval mode, tokenizer, dataset name or None) for a run folder, checkpoint file, or GPT-2 source."
-    src = Path(source)
-    if str(source).startswith("gpt2") or (src / "config.json").exists() and not (src / "best").exists():
-        model, saved = model_from_checkpoint(str(source))
-        return model.to(device).eval(), gpt2_tokenizer(), None
-    if not src.exists():
-        raise UserError(f"{source} does not exist: pass a run folder (runs/NAME), a checkpoint file, or a GPT-2 name such as gpt2")
+    kind, where = classify_source(source)            # lesson 11's one rule, shared with train --init_from
+    model, saved = model_from_checkpoint(source)     # a run folder: its best checkpoint, else its newest snapshot
+    if kind in ("gpt2", "hf"): return model.to(device).eval(), gpt2_tokenizer(), None
     dataset = None
-    if src.is_dir() and (src / "config.json").exists():
-        dataset = json.loads((src / "config.json").read_text()).get("dataset")
-        if (src / "best").is_dir(): src = src / "best"
-    model, saved = model_from_checkpoint(src)
+    if kind == "run" and (where / "config.json").is_file():
+        dataset = json.loads((where / "config.json").read_text()).get("dataset")
     spec = saved.get("tokenizer")
     if spec is None and dataset is not None: spec = read_meta(dataset_folder(dataset)).get("tokenizer")
     if spec is None: raise UserError(f"{source} does not record its tokenizer: pass the run folder instead of the file")
@@ -46,7 +41,7 @@ def load_run(source: str | Path, device="cpu") -> tuple:
 def evaluate_checkpoint(source, dataset: str | None = None, split: str = "val", iters: int = 50,
                         micro_batch: int = 32, accuracy_n: int = -1, device: str = "auto", dtype: str = "fp32") -> dict:
     "Loss (and math-task accuracy) of a checkpoint or run on a dataset split."
-    dev_type = (default_device() if device == "auto" else torch.device(device)).type
+    dev_type = resolve_device(device).type
     with distributed(dev_type) as info:
         dev = local_device(info, dev_type)
         model, _, trained_on = load_run(source, dev)
@@ -70,7 +65,7 @@ def sample(source, prompt: str, max_new_tokens: int = 100, temperature: float = 
     except ValueError as e: raise UserError(str(e)) from None
     if max_new_tokens < 0 or num_samples < 1:
         raise UserError(f"max_new_tokens={max_new_tokens}, num_samples={num_samples}: ask for 0 or more tokens and 1 or more samples")
-    dev = default_device() if device == "auto" else torch.device(device)
+    dev = resolve_device(device)
     model, tok, _ = load_run(source, dev)
     if not prompt: raise UserError("the prompt is empty: pass --prompt TEXT (a newline is a fine start for char models)")
     ids = torch.tensor([tok.encode(prompt)] * num_samples, dtype=torch.long, device=dev)
@@ -81,40 +76,57 @@ def sample(source, prompt: str, max_new_tokens: int = 100, temperature: float = 
 
 # %% ../nbs/16_evaluate.ipynb #7d48bd53
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m cleangpt.evaluate", description="Evaluate or sample a trained model.")
+    p = ArgParser(prog="python -m cleangpt.evaluate", description="Evaluate or sample a trained model. "
+                  "Every option takes dashes or underscores alike: --micro-batch or --micro_batch.")
     sub = p.add_subparsers(dest="cmd", required=True)
     for name in ("loss", "accuracy"):
         s = sub.add_parser(name, help=f"{name} of a run folder or checkpoint on a dataset split")
         s.add_argument("source", help="run folder, checkpoint file, gpt2 name or HF folder")
         s.add_argument("--dataset", default=None, help="dataset name or folder (default: the run's)")
-        s.add_argument("--split", default="val", help="split to evaluate (default: val)")
-        s.add_argument("--iters", type=int, default=50, help="micro-batches per process for the loss (default: 50)")
-        s.add_argument("--micro_batch", type=int, default=32, help="sequences per micro-batch (default: 32)")
-        s.add_argument("--n", type=int, default=-1, help="math problems to score (default: all)")
-        s.add_argument("--device", default="auto"); s.add_argument("--dtype", default="fp32")
+        s.add_argument("--split", default="val", choices=("train", "val"), help="split to evaluate (default: val)")
+        s.add_argument("--iters", type=int, default=50, help="micro-batches per process for the loss, 1 or more (default: 50)")
+        s.add_argument("--micro-batch", type=int, default=32, help="sequences per micro-batch, 1 or more (default: 32)")
+        s.add_argument("--n", type=int, default=-1, help="math problems to score, 1 or more, or -1 for all (default: -1)")
+        s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+        s.add_argument("--dtype", default="fp32", help="auto, fp32, bf16 or fp16 (default: fp32)")
     s = sub.add_parser("sample", help="generate text from a prompt")
     s.add_argument("source", help="run folder, checkpoint file, gpt2 name or HF folder")
     s.add_argument("--prompt", default="\n", help="text to continue (default: a newline)")
-    s.add_argument("--max_new_tokens", type=int, default=100, help="tokens to generate (default: 100)")
-    s.add_argument("--temperature", type=float, default=0.8, help="0 is greedy (default: 0.8)")
-    s.add_argument("--top_k", type=int, default=200, help="sample among the k most likely (default: 200)")
-    s.add_argument("--top_p", type=float, default=None, help="nucleus sampling mass in (0, 1] (default: off)")
-    s.add_argument("--num_samples", type=int, default=1, help="independent samples (default: 1)")
-    s.add_argument("--seed", type=int, default=1337); s.add_argument("--device", default="auto")
-    p.error = lambda msg: (_ for _ in ()).throw(UserError(msg))    # one line, through run_cli
+    s.add_argument("--max-new-tokens", type=int, default=100, help="tokens to generate, 0 or more (default: 100)")
+    s.add_argument("--temperature", type=float, default=0.8, help="0 is greedy, else > 0 (default: 0.8)")
+    s.add_argument("--top-k", type=int, default=200, help="sample among the k most likely, 1 or more (default: 200)")
+    s.add_argument("--top-p", type=float, default=None, help="nucleus sampling mass in (0, 1] (default: off)")
+    s.add_argument("--num-samples", type=int, default=1, help="independent samples, 1 or more (default: 1)")
+    s.add_argument("--seed", type=int, default=1337, help="seed of the sampling, 0 or more (default: 1337)")
+    s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
     return p
 
-def main(argv: list[str]) -> int:
-    a = _parser().parse_args(argv)
+# argparse dest -> the range its value must lie in (check_range's arguments); --n is checked on its own
+CLI_RANGES = {"iters": dict(lo=1), "micro_batch": dict(lo=1), "max_new_tokens": dict(lo=0), "num_samples": dict(lo=1),
+              "temperature": dict(lo=0), "top_k": dict(lo=1), "top_p": dict(lo=0, hi=1, lo_open=True), "seed": dict(lo=0)}
+
+def check_args(a: argparse.Namespace) -> argparse.Namespace:
+    "Refuse, in one line, a number outside its range or a device or dtype this machine lacks: before any model is loaded."
+    for dest, bounds in CLI_RANGES.items():
+        if (value := getattr(a, dest, None)) is not None: check_range(dest.replace("_", "-"), value, **bounds)
+    if getattr(a, "n", -1) != -1: check_range("n", a.n, 1, hint=" (or -1 for every problem)")
+    if getattr(a, "seed", None) is not None: check_range("seed", a.seed, hi=2**64 - 1)   # what torch.Generator takes
+    dev = resolve_device(a.device)
+    if hasattr(a, "dtype"):
+        try: resolve_dtype(a.dtype, dev)
+        except UserError as e: raise UserError(f"--dtype {a.dtype}: {e}") from None
+    return a
+
+def main(argv: list[str] | None = None) -> int:
+    a = check_args(_parser().parse_args(argv))
     if a.cmd == "sample":
         for text in sample(a.source, a.prompt, a.max_new_tokens, a.temperature, a.top_k, a.top_p, a.num_samples, a.seed, a.device):
             print(a.prompt + text); print("---")
         return 0
     out = evaluate_checkpoint(a.source, a.dataset, a.split, a.iters, a.micro_batch,
                               a.n if a.cmd == "accuracy" else 0, a.device, a.dtype)
-    if int(os.environ.get("RANK", 0)) == 0: print(json.dumps(out))
+    if dist_info().is_main: print(json.dumps(out))
     return 0
 
 # %% ../nbs/16_evaluate.ipynb #a6e137cd
-import os
 if __name__ == "__main__" and not in_ipython(): run_cli(main)

@@ -12,13 +12,13 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from .core import UserError, in_ipython, run_cli
+from .core import ArgParser, UserError, check_range, in_ipython, run_cli
 from .model import GPT, GPTConfig
 
 # %% auto #0
 __all__ = ['GPT2_MODELS', 'GPT2_GELUS', 'CONV1D_WEIGHTS', 'HF_BUFFERS', 'WEIGHT_FILES', 'gpt_config_from_hf', 'is_conv1d_weight',
            'is_hf_buffer', 'hf_to_state_dict', 'read_hf_config', 'read_hf_tensors', 'load_gpt2', 'download_gpt2',
-           'crop_block_size', 'hf_config_for', 'export_hf', 'main']
+           'crop_block_size', 'hf_config_for', 'export_hf', 'make_parser', 'main']
 
 # %% ../nbs/07_gpt2.ipynb #887549a2
 GPT2_MODELS = {  # our name -> Hugging Face Hub repo, parameters of the released checkpoint (the paper rounds them to 117M ... 1542M)
@@ -210,15 +210,24 @@ def export_hf(model: GPT, folder: str | Path) -> Path:
     return folder
 
 # %% ../nbs/07_gpt2.ipynb #b55719fe
+def make_parser() -> argparse.ArgumentParser:
+    p = ArgParser(prog="python -m cleangpt.hf", description="Load Hugging Face GPT-2 weights into cleangpt's GPT. "
+                  "Every option takes dashes or underscores alike: --block-size or --block_size.")
+    p.add_argument("model", help=f"one of {', '.join(GPT2_MODELS)}, or a folder with config.json and model.safetensors")
+    p.add_argument("--block-size", type=int, help="crop the context to this many positions: 1 up to the model's block_size")
+    p.add_argument("--export", metavar="DIR", help="write the model as a Hugging Face GPT-2 folder")
+    return p
+
 def main(argv: list[str] | None = None) -> int:
     "CLI: load GPT-2 by name or from a folder; optionally crop the context and export an HF folder."
-    p = argparse.ArgumentParser(prog="python -m cleangpt.hf", description="Load Hugging Face GPT-2 weights into cleangpt's GPT.")
-    p.add_argument("model", help=f"one of {', '.join(GPT2_MODELS)}, or a folder with config.json and model.safetensors")
-    p.add_argument("--block-size", type=int, help="crop the context to this many positions")
-    p.add_argument("--export", metavar="DIR", help="write the model as a Hugging Face GPT-2 folder")
-    args = p.parse_args(argv)
+    args = make_parser().parse_args(argv)
+    if args.block_size is not None: check_range("block-size", args.block_size, 1)       # before any download
+    if args.export and Path(args.export).exists() and not Path(args.export).is_dir():
+        raise UserError(f"--export {args.export} is a file: name a folder (new or existing) to write the model into")
     model = load_gpt2(args.model)
-    if args.block_size: crop_block_size(model, args.block_size)
+    if args.block_size is not None:
+        check_range("block-size", args.block_size, 1, model.config.block_size, hint=": cropping can only shrink the context")
+        crop_block_size(model, args.block_size)
     c = model.config
     print(f"{args.model}: {model.num_params() / 1e6:.1f}M parameters, n_layer={c.n_layer} n_head={c.n_head} n_embd={c.n_embd} "
           f"block_size={c.block_size} vocab_size={c.vocab_size}")

@@ -14,9 +14,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from .core import UserError, device_type
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'BF16_MATMULS', 'cpu_has_native_bf16', 'cuda_has_native_bf16', 'resolve_dtype', 'matmul_gflops',
-           'plot_bars', 'autocast', 'plot_curves', 'Bf16MatmulsInFp32', 'make_scaler', 'load_scaler_state',
-           'enable_tf32']
+__all__ = ['PRECISIONS', 'GPU_PEAK_BF16', 'BF16_MATMULS', 'cpu_has_native_bf16', 'cuda_has_native_bf16', 'resolve_dtype',
+           'matmul_gflops', 'plot_bars', 'published_peak', 'peak_flops', 'autocast', 'plot_curves', 'Bf16MatmulsInFp32',
+           'make_scaler', 'load_scaler_state', 'enable_tf32']
 
 # %% ../nbs/09_precision.ipynb #7c0a8f4f
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -72,6 +72,32 @@ def plot_bars(values: dict, ylabel: str, title: str):
     fig.tight_layout()
     plt.close(fig)     # Jupyter then shows it once: where the cell returns it
     return fig
+
+# %% ../nbs/09_precision.ipynb #bb9069bd
+GPU_PEAK_BF16 = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12, "A10": 125e12,
+                 "RTX 4090": 165e12, "RTX 3090": 71e12, "V100": 125e12, "T4": 65e12}   # dense, no sparsity
+
+def published_peak(device: torch.device | str, dtype: torch.dtype) -> float | None:
+    "The datasheet's dense FLOP/s of a known GPU in `dtype` (fp32: half of bf16); None for any other device."
+    device = torch.device(device)
+    if device.type != "cuda": return None
+    name = torch.cuda.get_device_name(device)
+    return next((peak / 2 if dtype == torch.float32 else peak for gpu, peak in GPU_PEAK_BF16.items() if gpu in name), None)
+
+_peaks: dict = {}
+
+def peak_flops(device: torch.device | str, dtype: torch.dtype) -> float:
+    "The device's peak FLOP/s in `dtype`: the datasheet for known GPUs, else measured once with a matmul."
+    device = torch.device(device); key = (str(device), dtype)
+    if key in _peaks: return _peaks[key]
+    if (peak := published_peak(device, dtype)) is not None: _peaks[key] = peak; return peak
+    # the best of a few measurements: a peak is what the device can do, not an average
+    n = 1024 if device.type == "cpu" else 8192
+    # the matmul's random inputs come from a forked generator: measuring at step 1 of a fresh run but at
+    # step 11 of a resumed one must not shift the run's random stream (dropout), or resume is not exact
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        _peaks[key] = 1e9 * max(matmul_gflops(dtype, n=n, device=device) for _ in range(3))
+    return _peaks[key]
 
 # %% ../nbs/09_precision.ipynb #c3080034
 def autocast(device: torch.device | str, dtype: torch.dtype):

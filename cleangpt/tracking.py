@@ -18,7 +18,7 @@ from netrc import netrc, NetrcParseError
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .core import UserError, in_ipython, atomic_write_text
+from .core import UserError, in_ipython, atomic_write_text, dist_info
 
 # %% auto #0
 __all__ = ['WANDB_MODES', 'PANELS', 'resolve_wandb_mode', 'online_problem', 'new_run_id', 'Tracker', 'progress', 'read_metrics',
@@ -138,7 +138,7 @@ def progress(iterable_or_total, desc: str | None = None, disable: bool | None = 
     "A tqdm bar over an iterable, or with `total=` when given an int; off on ranks other than 0 and in log files."
     from tqdm import tqdm
     if disable is None:   # a redirected stderr (a SLURM log, `> log 2>&1`) would collect every frame of the bar
-        disable = int(os.environ.get("RANK", "0")) != 0 or not (in_ipython() or sys.stderr.isatty())
+        disable = not dist_info().is_main or not (in_ipython() or sys.stderr.isatty())
     if isinstance(iterable_or_total, int):
         return tqdm(total=iterable_or_total, desc=desc, disable=disable, **kwargs)
     return tqdm(iterable_or_total, desc=desc, disable=disable, **kwargs)

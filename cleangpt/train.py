@@ -9,11 +9,10 @@ import dataclasses
 import difflib
 import inspect
 import json
-import os
 import re
 from pathlib import Path
 
-from .core import UserError, in_ipython, run_cli
+from .core import UserError, in_ipython, run_cli, dist_info
 from .trainer import TrainConfig, train
 from .optim import run_schedules
 from .checkpoint import Snapshots
@@ -155,7 +154,7 @@ def schedule_change(old: dict, cfg: TrainConfig) -> str:
 # %% ../nbs/15_train.ipynb #f9ebbc4f
 def main(argv: list[str]) -> int:
     if "-h" in argv or "--help" in argv: print(help_text()); return 0
-    rank0 = int(os.environ.get("RANK", 0)) == 0
+    rank0 = dist_info().is_main
     reschedule = "--reschedule" in argv
     argv = [a for a in argv if a != "--reschedule"]
     try:

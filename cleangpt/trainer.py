@@ -22,7 +22,7 @@ from .core import (UserError, data_dir, resolve_device, check_range, seed_everyt
 from .loading import gather_rows, TokenDataset, MathTaskDataset, ShardedBatchSampler, dataset_folder, read_meta, to_device
 from .model import GPT, GPTConfig
 from .optim import make_optimizer, run_schedules, EarlyStopping, apply_hparams, SCHEDULE_KINDS
-from .precision import resolve_dtype, autocast, make_scaler, load_scaler_state, enable_tf32, matmul_gflops
+from .precision import resolve_dtype, autocast, make_scaler, load_scaler_state, enable_tf32, peak_flops
 from .compile import maybe_compile
 from .checkpoint import Snapshots, BestCheckpoints, clean_state_dict, init_from, classify_source
 from .tracking import Tracker, WANDB_MODES, read_metrics, truncate_metrics, metric_series, progress
@@ -31,9 +31,8 @@ from .distributed import (DistInfo, dist_info, init_distributed, teardown, local
                                   full_state_dicts, load_full_state_dicts)
 
 # %% auto #0
-__all__ = ['GPU_PEAK_BF16', 'TrainConfig', 'grad_accum_for', 'padded_vocab', 'gpt_config_for', 'gpt_config_from',
-           'model_from_checkpoint', 'build_model', 'estimate_loss', 'math_accuracy', 'peak_flops', 'GracefulStop',
-           'Trainer', 'save_config', 'train']
+__all__ = ['TrainConfig', 'grad_accum_for', 'padded_vocab', 'gpt_config_for', 'gpt_config_from', 'model_from_checkpoint',
+           'build_model', 'estimate_loss', 'math_accuracy', 'GracefulStop', 'Trainer', 'save_config', 'train']
 
 # %% ../nbs/14_trainer.ipynb #7aee0c2f
 @dataclass
@@ -267,28 +266,6 @@ def math_accuracy(model, dataset: MathTaskDataset, n: int = -1, device="cpu", dt
     model.train(was_training)
     total = float(all_reduce_mean(correct)) * info.world_size
     return total / n
-
-# %% ../nbs/14_trainer.ipynb #4b85245f
-GPU_PEAK_BF16 = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12, "A10": 125e12,
-                 "RTX 4090": 165e12, "RTX 3090": 71e12, "V100": 125e12, "T4": 65e12}   # dense, no sparsity
-
-_peaks: dict = {}
-
-def peak_flops(device: torch.device, dtype: torch.dtype) -> float:
-    "The device's peak FLOP/s in `dtype`: the datasheet for known GPUs, else measured once with a matmul."
-    key = (str(device), dtype)
-    if key in _peaks: return _peaks[key]
-    if device.type == "cuda":
-        name = torch.cuda.get_device_name(device)
-        for gpu, peak in GPU_PEAK_BF16.items():
-            if gpu in name: _peaks[key] = peak if dtype != torch.float32 else peak / 2; return _peaks[key]
-    # the best of a few measurements (lesson 09's matmul): a peak is what the device can do, not an average
-    n = 1024 if device.type == "cpu" else 8192
-    # the matmul's random inputs come from a forked generator: measuring at step 1 of a fresh run but at
-    # step 11 of a resumed one must not shift the run's random stream (dropout), or resume is not exact
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        _peaks[key] = 1e9 * max(matmul_gflops(dtype, n=n, device=device) for _ in range(3))
-    return _peaks[key]
 
 # %% ../nbs/14_trainer.ipynb #1b027b4d
 class GracefulStop:

@@ -99,3 +99,24 @@ def test_cli_crop_and_export_is_loaded_by_transformers(hf_folder, tmp_path):
     idx = torch.randint(0, 500, (3, 16), generator=torch.Generator().manual_seed(1))
     with torch.no_grad(): diff = (back.eval()(idx).logits - hf(idx).logits).abs().max().item()
     assert diff <= 1e-5, diff
+
+
+@pytest.mark.parametrize("argv, parts", [
+    (["--block-size", "65"], ["--block-size must be in [1, 64], got 65: cropping can only shrink the context"]),
+    (["--block_size", "0"], ["--block-size must be >= 1, got 0"]),
+    (["--block-size", "many"], ["argument --block-size: invalid int value: 'many'"]),
+])
+def test_bad_block_size_is_one_line_and_exports_nothing(hf_folder, tmp_path, argv, parts):
+    src, _ = hf_folder
+    out = tmp_path / "exported"
+    one_line_error(run_py("-m", "cleangpt.hf", str(src), *argv, "--export", str(out)), *parts)
+    assert not out.exists()
+
+
+def test_underscore_spelling_and_export_onto_a_file(hf_folder, tmp_path):
+    src, _ = hf_folder
+    res = run_py("-m", "cleangpt.hf", str(src), "--block_size", "8")
+    assert res.returncode == 0 and "block_size=8" in res.stdout, res.stdout + res.stderr
+    (tmp_path / "taken").write_text("not a folder")
+    one_line_error(run_py("-m", "cleangpt.hf", str(src), "--export", str(tmp_path / "taken")), "--export", "is a file")
+    assert (tmp_path / "taken").read_text() == "not a folder"

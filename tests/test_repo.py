@@ -135,10 +135,15 @@ def readme_shell_commands() -> list[list[str]]:
     return cmds
 
 
-def test_readme_training_commands_use_real_options():
+def test_readme_training_commands_use_real_options(monkeypatch):
     "torchrun's options exist in this torch, and every `cleangpt.train` command line parses (preset and --key names)."
+    import torch
+    import cleangpt.trainer
     from torch.distributed.run import get_args_parser
     from cleangpt.train import parse_args
+    # the recipes name the device they are for (--device cuda): whether this machine has it is not the question here
+    monkeypatch.setattr(cleangpt.trainer, "resolve_device", lambda name="auto": torch.device("cpu" if name == "auto" else name))
+    monkeypatch.setattr(cleangpt.trainer, "resolve_dtype", lambda requested, device: torch.float32)
     checked = 0
     for argv in readme_shell_commands():
         if "torchrun" in argv:
@@ -157,3 +162,38 @@ def test_no_public_data_file_is_committed():
     names = {p.rsplit("/", 1)[-1] for p in registry_files()}
     tracked = [f for f in res.stdout.splitlines() if f.rsplit("/", 1)[-1] in names]
     assert not tracked, f"public data files are committed (the README says they never are): {tracked}"
+
+
+def cli_lines(text: str, lang=("sh", "bash")) -> list[list[str]]:
+    "Every command line in the fenced shell blocks of `text`, continuation lines joined, split on && as the shell would."
+    import shlex
+    cmds = []
+    for block in re.findall(r"```(?:%s)\n(.*?)\n```" % "|".join(lang), text, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                cmd = []
+                for w in shlex.split(line, comments=True) + ["&&"]:
+                    if w == "&&": cmds.append(cmd); cmd = []
+                    else: cmd.append(w)
+    return cmds
+
+
+def test_documented_cli_commands_parse():
+    "Every `-m cleangpt.{datasets,evaluate,bench,hf}` line in the README and in the lessons' shell blocks parses and passes its checks."
+    import json as json_
+    from cleangpt import bench, datasets, evaluate, hf
+    clis = {"cleangpt.datasets": (datasets.make_parser, datasets.check_args), "cleangpt.evaluate": (evaluate._parser, evaluate.check_args),
+            "cleangpt.bench": (bench.make_parser, None), "cleangpt.hf": (hf.make_parser, None)}
+    texts = [(ROOT / "README.md").read_text(encoding="utf-8")]
+    for nb in sorted((ROOT / "nbs").glob("*.ipynb")):
+        texts += ["".join(c["source"]) for c in json_.loads(nb.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "markdown"]
+    seen = set()
+    for text in texts:
+        for argv in cli_lines(text):
+            at = next((i for i in range(len(argv) - 1) if argv[i] == "-m" and argv[i + 1] in clis), None)
+            if at is None: continue
+            make, check = clis[argv[at + 1]]
+            args = make().parse_args(argv[at + 2:])
+            if check: check(args)
+            seen.add(argv[at + 1])
+    assert seen == set(clis), f"no documented command line for {set(clis) - seen}"

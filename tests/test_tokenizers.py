@@ -1,11 +1,13 @@
 """What lesson 01 can't show well inside a notebook: fresh processes, a machine without network, the CLI error line."""
 import os
+from pathlib import Path
 
 import pytest
 
 from conftest import run_py
 
 MIRROR = os.environ.get("CLEANGPT_DATA_MIRROR", "")
+HAVE_BPE = bool(MIRROR) and all((Path(MIRROR) / "gpt2_bpe" / n).is_file() for n in ("vocab.bpe", "encoder.json"))
 HELLO = [15496, 995, 11, 428, 318, 257, 1332, 13]   # GPT-2's ids for "Hello world, this is a test." (per tiktoken)
 DEAD_PROXY = "http://127.0.0.1:9"                   # any download attempt fails at once, as on a machine without network
 
@@ -21,6 +23,7 @@ def test_import_is_light():
     assert res.stdout.strip() == "[]"
 
 
+@pytest.mark.data
 def test_offline_without_mirror_is_one_clear_error(tmp_path):
     code = "from cleangpt.core import run_cli; from cleangpt.tokenizers import gpt2_tokenizer; run_cli(lambda argv: gpt2_tokenizer(), [])"
     res = run_py("-c", code, env=offline_env(tmp_path))
@@ -33,7 +36,8 @@ def test_offline_without_mirror_is_one_clear_error(tmp_path):
         assert part in lines[0]
 
 
-@pytest.mark.skipif(not MIRROR, reason="needs CLEANGPT_DATA_MIRROR with gpt2_bpe/")
+@pytest.mark.data
+@pytest.mark.skipif(not HAVE_BPE, reason="needs gpt2_bpe/vocab.bpe and gpt2_bpe/encoder.json in CLEANGPT_DATA_MIRROR (unset, or without them)")
 def test_gpt2_from_mirror_needs_no_network(tmp_path):
     code = ("from cleangpt.tokenizers import gpt2_tokenizer; t = gpt2_tokenizer(); "
             "print(t.vocab_size, t.eot_id, t.encode('Hello world, this is a test.'))")
