@@ -82,7 +82,7 @@ BAD = [
     (["--preset", "tiny", "--lr", "fast"], "expects a float"),
     (["--preset", "tinny"], "did you mean 'tiny'"),
     (["--preset", "tiny", "--batch_size", "30", "--micro_batch", "16"], "not a multiple"),
-    (["--preset", "tiny", "--dataset", "no_such_data"], "prepare no_such_data"),
+    (["--preset", "tiny", "--dataset", "no_such_data"], "is neither a registered dataset"),
     (["--preset", "tiny", "--dtype", "fp16", "--device", "cpu"], "fp16"),
 ]
 
