@@ -155,6 +155,23 @@ def folded_cells(nb: Path) -> list[str]:
     return out
 
 
+def test_teaching_code_is_on_the_page(site):
+    "Cells marked `#| exports` are the lesson itself: their code is on the page (nbdev shows it in an open Exported source fold)."
+    out, _ = site
+    def shown(name: str) -> str:   # the page's text without closed folds (solutions), tags stripped (pygments splits tokens)
+        page = re.sub(r'<details class="code-fold">.*?</details>', "", (out / name).read_text(encoding="utf-8"), flags=re.S)
+        return html.unescape(re.sub(r"<[^>]+>", "", page))
+    model = shown("model.html")
+    for name in ("class CausalSelfAttention", "class MLP", "class Block", "class GPT", "class RMSNorm", "def apply_rope"):
+        assert name in model, name
+    assert model.count("def forward") >= 5, model.count("def forward")   # attention, MLP, block, GPT, RMSNorm
+    attention = shown("attention.html")
+    assert "def attention" in attention and "masked_fill" in attention and "class MultiHeadAttention" in attention
+    for page, code in [("tokenizers.html", "def merge_pair"), ("loading.html", "def draw_shift"), ("generate.html", "def top_p_filter"),
+                       ("optim.html", "class Schedule"), ("distributed.html", "def accumulate"), ("trainer.html", "def train_step")]:
+        assert code in shown(page), (page, code)
+
+
 def test_solutions_are_folded(site):
     "Each lesson's `#| code-fold: true` cells (the exercises' solutions) become closed <details>, as Quarto makes them."
     out, _ = site
@@ -236,7 +253,7 @@ def test_solution_unfolds_in_headless_chromium(site, tmp_path):
     exe = chromium()
     out, _ = site
     probe = """<script>
-    const d = document.querySelector("details.code-fold"), code = d.querySelector("pre");
+    const d = document.querySelector("details.code-fold:not([open])"), code = d.querySelector("pre");   // "Exported source" folds start open
     const shown = () => code.checkVisibility();        // false inside a closed <details> (content-visibility: hidden)
     const folded = shown(); d.open = true; const opened = shown();
     document.body.dataset.probe = `summary=${d.querySelector("summary").textContent} folded=${folded} opened=${opened}`;
