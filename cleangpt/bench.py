@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .compile import compile_problem, maybe_compile, median, time_train_steps
-from .core import (ArgParser, UserError, atomic_write_text, check_range, default_device, device_type, in_ipython,
+from .core import (ArgParser, UserError, atomic_write_text, check_options, default_device, device_type, in_ipython, resolve_device,
                            mirror_dir, run_cli, seed_everything)
 from .datasets import encode_text
 from .generate import tokens_per_second
@@ -365,10 +365,10 @@ def bench_bf16_quality(preset: str = "shakespeare_char_cpu", max_steps: int | No
     if preset not in PRESETS: raise UserError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
     base = {**PRESETS[preset], "wandb": "disabled", "keep_snapshots": 1, "keep_best": 1}
     if max_steps is not None:
-        base.update(max_steps=max_steps, warmup_steps=min(base.get("warmup_steps", 100), max_steps))
+        base.update(max_steps=max_steps, warmup_steps=min(base.get("warmup_steps", TrainConfig.warmup_steps), max_steps))
     if eval_interval is not None: base["eval_interval"] = eval_interval
     device = base.get("device", "auto")
-    device = default_device() if device == "auto" else torch.device(device)
+    device = resolve_device(device)
     bf16_ctx, kernels = bf16_kernels(device)
     rows, curves = [], {}
     with tempfile.TemporaryDirectory(prefix="cleangpt-bf16-quality-") as tmp:
@@ -433,8 +433,7 @@ def make_parser() -> argparse.ArgumentParser:
 def check_args(args: argparse.Namespace) -> argparse.Namespace:
     "Refuse, in one line, a number outside its range or an unknown mode: before anything is measured or written."
     ranges = {**CLI_RANGES, **({"mb": _LOADER_MB, "big_mb": _LOADER_MB} if args.command == "loader" else {})}
-    for dest, bounds in ranges.items():
-        if (value := getattr(args, dest, None)) is not None: check_range(dest.replace("_", "-"), value, **bounds)
+    check_options(args, ranges)
     if args.command == "train": parse_modes(args.modes)
     if getattr(args, "tokenizer", None) == "gpt2": bench_tokenizer("gpt2")   # refused at once when GPT-2's files are not local
     return args

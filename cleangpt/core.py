@@ -20,7 +20,7 @@ import torch
 # %% auto #0
 __all__ = ['default_device', 'device_type', 'DistInfo', 'dist_info', 'seed_everything', 'rng_state', 'set_rng_state', 'repo_root',
            'data_dir', 'mirror_dir', 'atomic_file', 'atomic_write_text', 'in_ipython', 'UserError', 'run_cli',
-           'check_range', 'resolve_device', 'ArgParser', 'env_report']
+           'check_range', 'check_options', 'resolve_device', 'ArgParser', 'env_report']
 
 # %% ../nbs/00_core.ipynb #3d064aa9
 def default_device() -> torch.device:
@@ -153,6 +153,11 @@ def check_range(name: str, value, lo=None, hi=None, *, lo_open: bool = False, hi
     ok = value == value and (lo is None or (value > lo if lo_open else value >= lo)) and \
          (hi is None or (value < hi if hi_open else value <= hi))    # value == value: NaN is never in range
     if not ok: raise UserError(f"--{name} must be {_interval(lo, hi, lo_open, hi_open)}, got {value!r}{hint}")
+
+def check_options(args, ranges: dict) -> None:
+    "`check_range` for every `dest: bounds` of `ranges` that `args` (parsed options) holds, named as the CLI spells it."
+    for dest, bounds in ranges.items():
+        if (value := getattr(args, dest, None)) is not None: check_range(dest.replace("_", "-"), value, **bounds)
 
 # %% ../nbs/00_core.ipynb #ebba47e3
 def resolve_device(name: str = "auto") -> torch.device:

@@ -25,7 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import core
-from .core import ArgParser, UserError, atomic_write_text, check_range, in_ipython, mirror_dir, run_cli
+from .core import ArgParser, UserError, atomic_write_text, check_options, in_ipython, mirror_dir, run_cli
 from .tokenizers import CharTokenizer, gpt2_tokenizer, tokenizer_from_spec
 
 # %% auto #0
@@ -581,8 +581,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 def check_args(args: argparse.Namespace) -> argparse.Namespace:
     "Refuse, in one line, any number given outside its range: before anything is read, fetched or written."
-    for dest, bounds in CLI_RANGES.items():
-        if (value := getattr(args, dest, None)) is not None: check_range(dest.replace("_", "-"), value, **bounds)
+    check_options(args, CLI_RANGES)
     return args
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from .core import ArgParser, UserError, check_range, dist_info, in_ipython, resolve_device, run_cli
+from .core import ArgParser, UserError, check_options, check_range, dist_info, in_ipython, resolve_device, run_cli
 from .loading import TokenDataset, MathTaskDataset, dataset_folder, read_meta
 from .tokenizers import tokenizer_from_spec, gpt2_tokenizer
 from .generate import generate, check_sampling
@@ -107,8 +107,7 @@ CLI_RANGES = {"iters": dict(lo=1), "micro_batch": dict(lo=1), "max_new_tokens": 
 
 def check_args(a: argparse.Namespace) -> argparse.Namespace:
     "Refuse, in one line, a number outside its range or a device or dtype this machine lacks: before any model is loaded."
-    for dest, bounds in CLI_RANGES.items():
-        if (value := getattr(a, dest, None)) is not None: check_range(dest.replace("_", "-"), value, **bounds)
+    check_options(a, CLI_RANGES)
     if getattr(a, "n", -1) != -1: check_range("n", a.n, 1, hint=" (or -1 for every problem)")
     if getattr(a, "seed", None) is not None: check_range("seed", a.seed, hi=2**64 - 1)   # what torch.Generator takes
     dev = resolve_device(a.device)

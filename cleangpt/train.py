@@ -145,7 +145,7 @@ def check_run_folder(cfg: TrainConfig, reschedule: bool = False) -> dict | None:
 def schedule_change(old: dict, cfg: TrainConfig) -> str:
     "One line on what a new max_steps does to a run's learning rate from its newest snapshot on."
     step = _newest_step(cfg.run_dir())
-    lr = lambda max_steps: run_schedules(**{k: old[k] for k in ("lr", "min_lr", "warmup_steps", "lr_schedule", "decay_frac")},
+    lr = lambda max_steps: run_schedules(**{k: old.get(k, getattr(cfg, k)) for k in ("lr", "min_lr", "warmup_steps", "lr_schedule", "decay_frac")},
                                          max_steps=max_steps)["learning rate"](step)
     return (f"rescheduled: max_steps {old['max_steps']} -> {cfg.max_steps}; from step {step} the {cfg.lr_schedule} "
             f"learning rate goes on at {lr(cfg.max_steps):.3e} instead of {lr(old['max_steps']):.3e} and reaches "
