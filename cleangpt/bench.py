@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .compile import compile_problem, maybe_compile, median, time_train_steps
+from .compile import compile_problem, maybe_compile, median, time_train_steps, use_cpu_compile_spellings
 from .core import (ArgParser, UserError, atomic_write_text, check_options, default_device, device_type, in_ipython, resolve_device,
                            mirror_dir, run_cli, seed_everything)
 from .datasets import encode_text
@@ -201,6 +201,7 @@ def train_speed(config: GPTConfig, batch_size: int, mode: str = "eager", device:
     seed_everything(seed)
     device = torch.device(device)
     model = GPT(config).to(device)
+    if "compile" in mode and device_type(device) == "cpu": use_cpu_compile_spellings(model)   # lesson 10's CPU opt-in
     opt = make_optimizer(model, lr=1e-4)
     stepper = maybe_compile(model, "compile" in mode)
     dtype = torch.bfloat16 if "bf16" in mode else torch.float32
@@ -287,8 +288,9 @@ def bench_memory(small: str | Path, big: str | Path, batches: int = 200, repeats
     "Anonymous RSS growth while sampling from a small and a big token file, interleaved."
     if not resident_memory(): return {"bench": "memory", "rows": [row("memory", skipped="resident memory is read from /proc: Linux only")]}
     sizes = {name: os.path.getsize(Path(f) / "train.bin") / 2**20 for name, f in (("small", small), ("big", big))}
-    fns = {f"{sizes['small']:.0f} MB file": lambda: anon_growth(small, batches=batches),
-           f"{sizes['big']:.0f} MB file": lambda: anon_growth(big, batches=batches)}
+    label = lambda mb: f"{mb:,.0f} MB file" if mb >= 1 else f"{mb:.2g} MB file"     # a small test file is not "0 MB"
+    fns = {label(sizes["small"]): lambda: anon_growth(small, batches=batches),
+           label(sizes["big"]): lambda: anon_growth(big, batches=batches)}
     s = interleaved(fns, repeats, unit="MB anon growth")
     return {"bench": "memory", "rows": [row(name, st, file_mb=mb) for (name, st), mb in zip(s.items(), sizes.values())]}
 

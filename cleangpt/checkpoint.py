@@ -20,10 +20,11 @@ from torch import nn
 
 from .core import UserError, atomic_file, atomic_write_text
 from .compile import unwrap
+from .model import GPT, GPTConfig
 
 # %% auto #0
 __all__ = ['CheckpointError', 'atomic_save', 'load', 'check_loadable', 'clean_state_dict', 'Snapshots', 'BestCheckpoints',
-           'classify_source', 'init_from']
+           'classify_source', 'init_from', 'gpt_config_from', 'model_from_checkpoint']
 
 # %% ../nbs/11_checkpoint.ipynb #1b4a1280
 class CheckpointError(UserError):
@@ -259,3 +260,15 @@ def init_from(source: str | Path, **hf_kwargs) -> tuple[dict[str, torch.Tensor],
     if not (isinstance(ck, dict) and "model" in ck and "config" in ck):
         raise CheckpointError(f"{where} has no 'model' and 'config' entries: it is not a cleangpt checkpoint")
     return clean_state_dict(ck["model"]), ck.get("model_config", ck["config"])
+
+# %% ../nbs/11_checkpoint.ipynb #4ed2a122
+def gpt_config_from(saved: dict) -> GPTConfig:
+    "The GPTConfig inside a checkpoint's config dict (which may hold more, e.g. the tokenizer)."
+    names = {f.name for f in dataclasses.fields(GPTConfig)}
+    return GPTConfig(**{k: v for k, v in saved.items() if k in names})
+
+def model_from_checkpoint(source: str | Path) -> tuple[GPT, dict]:
+    "A GPT with the weights of a cleangpt checkpoint or run folder, or of GPT-2; and the saved config dict."
+    state, saved = init_from(source)
+    model = GPT(gpt_config_from(saved)); model.load_state_dict(state)
+    return model, saved

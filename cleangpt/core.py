@@ -19,8 +19,8 @@ import torch
 
 # %% auto #0
 __all__ = ['default_device', 'device_type', 'DistInfo', 'dist_info', 'seed_everything', 'rng_state', 'set_rng_state', 'repo_root',
-           'data_dir', 'mirror_dir', 'atomic_file', 'atomic_write_text', 'in_ipython', 'UserError', 'run_cli',
-           'check_range', 'check_options', 'resolve_device', 'ArgParser', 'env_report']
+           'data_dir', 'mirror_dir', 'show_path', 'atomic_file', 'atomic_write_text', 'in_ipython', 'UserError',
+           'run_cli', 'check_range', 'check_options', 'resolve_device', 'ArgParser', 'env_report']
 
 # %% ../nbs/00_core.ipynb #3d064aa9
 def default_device() -> torch.device:
@@ -94,6 +94,14 @@ def mirror_dir() -> Path | None:
     "The local mirror of public files named by `$CLEANGPT_DATA_MIRROR`, if any."
     d = os.environ.get("CLEANGPT_DATA_MIRROR")
     return Path(d).expanduser().resolve() if d else None
+
+def show_path(path: str | Path) -> str:
+    "`path` as messages print it: relative to the checkout when inside it (`lessons_data/adder`), else as given."
+    path, root = Path(path).expanduser(), repo_root()
+    if root is not None:
+        for p in (Path(os.path.abspath(path)), path.resolve()):   # as written, then with symlinks resolved
+            with contextlib.suppress(ValueError): return p.relative_to(root).as_posix()
+    return str(path)
 
 # %% ../nbs/00_core.ipynb #8a1ee303
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import core
-from .core import ArgParser, UserError, atomic_write_text, check_options, in_ipython, mirror_dir, run_cli
+from .core import ArgParser, UserError, atomic_write_text, check_options, in_ipython, mirror_dir, run_cli, show_path
 from .tokenizers import CharTokenizer, gpt2_tokenizer, tokenizer_from_spec
 
 # %% auto #0
@@ -91,7 +91,8 @@ def download(url: str | None, dest: Path | str, sha256: str | None = None, mirro
         if mirror is not None:
             origin = mirror / relpath
             if not origin.is_file():
-                raise DataUnavailable(f"{relpath} is not in the mirror {mirror} (CLEANGPT_DATA_MIRROR): {hint}, and save it as {origin}")
+                raise DataUnavailable(f"{relpath} is not in the mirror {show_path(mirror)} (CLEANGPT_DATA_MIRROR): {hint}, "
+                                      f"and save it as {show_path(origin)}")
             with open(origin, "rb") as src: actual = _copy_hashing(src, tmp, origin.stat().st_size, relpath)
         else:
             origin = url
@@ -108,7 +109,7 @@ def download(url: str | None, dest: Path | str, sha256: str | None = None, mirro
                 raise DataUnavailable(f"could not download {url} ({reason}): fetch it on a machine with internet, put it in a folder "
                                       f"as <folder>/{relpath}, and set CLEANGPT_DATA_MIRROR=<folder>") from None
         if sha256 is not None and actual != sha256:
-            raise UserError(f"{origin} is corrupt or truncated: its sha256 is {actual} but {sha256} was expected; "
+            raise UserError(f"{show_path(origin) if mirror is not None else origin} is corrupt or truncated: its sha256 is {actual} but {sha256} was expected; "
                             f"replace it with a good copy ({hint})")
         os.replace(tmp, dest)  # atomic: dest is either absent or the complete, verified file
     finally:
@@ -205,7 +206,7 @@ def _check_file_options(opts: dict) -> None:
 
 # %% ../nbs/02_datasets.ipynb #af533c30
 def _not_utf8(path, raw: bytes, err: UnicodeDecodeError, base: int = 0) -> UserError:
-    return UserError(f"{path} is not UTF-8 text: byte 0x{raw[err.start]:02x} at offset {base + err.start:,} cannot be decoded; "
+    return UserError(f"{show_path(path)} is not UTF-8 text: byte 0x{raw[err.start]:02x} at offset {base + err.start:,} cannot be decoded; "
                      f"convert it to UTF-8 (e.g. `iconv -f latin1 -t utf-8`)")
 
 def read_text(path: Path | str) -> str:
@@ -213,7 +214,7 @@ def read_text(path: Path | str) -> str:
     path = Path(path)
     if not path.is_file(): raise UserError(f"no such text file: {path}")
     raw = path.read_bytes()
-    if not raw.strip(): raise UserError(f"{path} is empty: there is nothing to tokenize")
+    if not raw.strip(): raise UserError(f"{show_path(path)} is empty: there is nothing to tokenize")
     try: return raw.decode("utf-8")
     except UnicodeDecodeError as e: raise _not_utf8(path, raw, e) from None
 
@@ -302,7 +303,7 @@ def load_meta(name_or_dir: str | Path, data_dir: Path | str | None = None) -> di
     d = Path(name_or_dir)
     if not (d / "meta.json").is_file(): d = dataset_dir(str(name_or_dir), data_dir)
     if not (d / "meta.json").is_file():
-        raise UserError(f"{d} holds no prepared dataset (no meta.json): run `python -m cleangpt.datasets prepare {d.name}`")
+        raise UserError(f"{show_path(d)} holds no prepared dataset (no meta.json): run `python -m cleangpt.datasets prepare {d.name}`")
     return json.loads((d / "meta.json").read_text())
 
 def _jsonable(x): return json.loads(json.dumps(x))
@@ -411,12 +412,12 @@ def _prepare_locked(spec: DatasetSpec, opts: dict, root: Path, mirror: Path | No
             "options": _jsonable(opts)}
     if task: meta["task"] = task
     meta = write_dataset(out, meta, {"train": splits["train"](dtype), "val": splits["val"](dtype)}, dtype)
-    _say(f"{out.name}: wrote {out} (train {meta['train_tokens']:,} tokens, val {meta['val_tokens']:,} tokens, "
+    _say(f"{out.name}: wrote {show_path(out)} (train {meta['train_tokens']:,} tokens, val {meta['val_tokens']:,} tokens, "
          f"vocab {meta['vocab_size']:,}, {meta['dtype']})")
     return out
 
 def _unchanged(out: Path, meta: dict) -> Path:
-    _say(f"{out.name}: up to date in {out} (train {meta['train_tokens']:,} tokens, val {meta['val_tokens']:,} tokens); "
+    _say(f"{out.name}: up to date in {show_path(out)} (train {meta['train_tokens']:,} tokens, val {meta['val_tokens']:,} tokens); "
          f"nothing to do (--force rebuilds it)")
     return out
 

@@ -12,16 +12,16 @@ from pathlib import Path
 import torch
 
 from .core import ArgParser, UserError, check_options, check_range, dist_info, in_ipython, resolve_device, run_cli
-from .loading import TokenDataset, MathTaskDataset, dataset_folder, read_meta
+from .loading import (TokenDataset, MathTaskDataset, ShardedBatchSampler, dataset_folder, gather_rows,
+                              read_meta, to_device)
 from .tokenizers import tokenizer_from_spec, gpt2_tokenizer
 from .generate import generate, check_sampling
-from .precision import resolve_dtype
-from .distributed import distributed, local_device
-from .checkpoint import classify_source
-from .trainer import estimate_loss, math_accuracy, model_from_checkpoint
+from .precision import autocast, resolve_dtype
+from .distributed import DistInfo, all_reduce_mean, distributed, local_device
+from .checkpoint import classify_source, model_from_checkpoint
 
 # %% auto #0
-__all__ = ['CLI_RANGES', 'load_run', 'evaluate_checkpoint', 'sample', 'check_args', 'main']
+__all__ = ['CLI_RANGES', 'load_run', 'estimate_loss', 'math_accuracy', 'evaluate_checkpoint', 'sample', 'check_args', 'main']
 
 # %% ../nbs/16_evaluate.ipynb #43a3e3b2
 def load_run(source: str | Path, device="cpu") -> tuple:
@@ -36,6 +36,48 @@ def load_run(source: str | Path, device="cpu") -> tuple:
     if spec is None and dataset is not None: spec = read_meta(dataset_folder(dataset)).get("tokenizer")
     if spec is None: raise UserError(f"{source} does not record its tokenizer: pass the run folder instead of the file")
     return model.to(device).eval(), tokenizer_from_spec(spec), dataset
+
+# %% ../nbs/16_evaluate.ipynb #05ee53bd
+@torch.no_grad()
+def estimate_loss(model, dataset, micro_batch: int, iters: int, device, dtype, info: DistInfo = DistInfo(),
+                  seed: int = 0) -> float:
+    "Mean loss over `iters` fixed micro-batches per process, averaged over processes."
+    was_training = model.training; model.eval()
+    sampler = ShardedBatchSampler(dataset, micro_batch, rank=info.rank, world=info.world_size, seed=seed)
+    total, it = torch.zeros((), device=device), iter(sampler)
+    for _ in range(iters):
+        x, y = to_device(dataset.__getitems__(next(it)), device)
+        with autocast(device, dtype): _, loss = model(x, y)
+        total += loss.float()
+    model.train(was_training)
+    return float(all_reduce_mean(total / iters))
+
+@torch.no_grad()
+def math_accuracy(model, dataset: MathTaskDataset, n: int = -1, device="cpu", dtype=torch.float32,
+                  info: DistInfo = DistInfo(), batch_size: int = 512) -> float:
+    "Exact-match accuracy of greedy answers on the first `n` problems of `dataset` (-1: all), split over processes."
+    was_training = model.training; model.eval()
+    n = dataset.num_items if n < 0 else min(n, dataset.num_items)
+    a, L = dataset.answer_start, dataset.example_len
+    # this process's share of the problems, padded so that every rank runs the same number of forwards
+    # (a sharded model's forward is a collective); padding repeats the last problem and is not counted
+    per_rank = -(-n // info.world_size)
+    mine = torch.arange(info.rank, per_rank * info.world_size, info.world_size)
+    counted = (mine < n).to(device); mine = mine.clamp(max=n - 1)
+    correct = torch.zeros((), dtype=torch.float64, device=device)
+    for chunk, keep in zip(mine.split(batch_size), counted.split(batch_size)):
+        rows = torch.from_numpy(gather_rows(dataset.tokens, dataset.item_offsets(chunk.numpy()), L).astype("int64")).to(device)
+        cache = model.new_cache(len(chunk), max_len=L - 1)   # the last answer token is never fed back
+        with autocast(device, dtype):
+            logits, _ = model(rows[:, :a], cache=cache)          # the prompt: operands and '='
+            out = []
+            for _ in range(L - a):                               # greedy: the answer digits and the terminator
+                nxt = logits[:, -1].argmax(-1, keepdim=True); out.append(nxt)
+                if len(out) < L - a: logits, _ = model(nxt, cache=cache)
+        correct += ((torch.cat(out, 1) == rows[:, a:]).all(1) & keep).sum()
+    model.train(was_training)
+    total = float(all_reduce_mean(correct)) * info.world_size
+    return total / n
 
 # %% ../nbs/16_evaluate.ipynb #f02e97b5
 def evaluate_checkpoint(source, dataset: str | None = None, split: str = "val", iters: int = 50,

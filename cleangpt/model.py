@@ -11,14 +11,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-from .attention import attention, causal_mask
+from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['NORMS', 'MLPS', 'POSITIONS', 'SPELLED_OUT_MAX_T', 'GELU_SIGMOID_SCALE', 'swiglu_hidden', 'GPTConfig', 'RMSNorm',
-           'make_norm', 'rope_angles', 'apply_rope', 'KVCache', 'repeat_kv', 'cached_causal_mask',
-           'spell_out_attention', 'CausalSelfAttention', 'gelu_tanh_sigmoid', 'gelu_tanh', 'TanhGELU', 'MLP', 'Block',
-           'GPT']
+__all__ = ['NORMS', 'MLPS', 'POSITIONS', 'swiglu_hidden', 'GPTConfig', 'RMSNorm', 'make_norm', 'rope_angles', 'apply_rope',
+           'KVCache', 'repeat_kv', 'cached_causal_mask', 'CausalSelfAttention', 'MLP', 'Block', 'GPT']
 
 # %% ../nbs/05_model.ipynb #aabf5a91
 NORMS, MLPS, POSITIONS = ("layernorm", "rmsnorm"), ("gelu", "swiglu"), ("learned", "rope")
@@ -130,7 +127,7 @@ class KVCache:
 
     def __repr__(self): return f"KVCache(pos={self.pos}, max_len={self.max_len}, shape={tuple(self.k.shape)})"
 
-# %% ../nbs/05_model.ipynb #517154ff
+# %% ../nbs/05_model.ipynb #d4e83210
 def repeat_kv(x: torch.Tensor, n_rep: int) -> torch.Tensor:
     "(B, n_kv_head, S, D) -> (B, n_kv_head*n_rep, S, D): kv head j serves query heads j*n_rep ... j*n_rep+n_rep-1."
     if n_rep == 1: return x
@@ -142,14 +139,7 @@ def cached_causal_mask(n_new: int, n_past: int, device=None) -> torch.Tensor:
     keys = torch.arange(n_past + n_new, device=device)
     return keys[None, :] <= (n_past + torch.arange(n_new, device=device))[:, None]
 
-SPELLED_OUT_MAX_T = 64   # lesson 10: +8-9% per compiled step at T=64, no gain at 128 or 256 (where flash saves memory)
-
-def spell_out_attention(q: torch.Tensor, cache: KVCache | None, dropout_p: float) -> bool:
-    "Whether to use lesson 04's written-out attention instead of SDPA: compiled for a CPU, fp32, short, no cache, no dropout."
-    # fp32 only: that is where it was measured, and a bf16 softmax would be less exact than SDPA's fp32 one
-    return (q.device.type == "cpu" and q.dtype == torch.float32 and torch.compiler.is_compiling() and cache is None
-            and dropout_p == 0.0 and q.size(-2) <= SPELLED_OUT_MAX_T)
-
+# %% ../nbs/05_model.ipynb #517154ff
 class CausalSelfAttention(nn.Module):
     "Multi-head (or grouped-query) causal self-attention through SDPA, with optional RoPE and KV cache."
     def __init__(self, config: GPTConfig, layer_idx: int = 0):
@@ -160,6 +150,7 @@ class CausalSelfAttention(nn.Module):
         self.c_attn = nn.Linear(config.n_embd, qkv, bias=config.bias)
         self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.resid_dropout = nn.Dropout(config.dropout)
+        self.sdpa = F.scaled_dot_product_attention   # softmax(q k^T / sqrt(D) + mask) v, as PyTorch computes it
 
     def forward(self, x: torch.Tensor, rope: tuple | None = None, cache: KVCache | None = None) -> torch.Tensor:
         B, T, C = x.shape
@@ -180,36 +171,19 @@ class CausalSelfAttention(nn.Module):
             causal = False
             if T > 1: mask = cached_causal_mask(T, n_past, device=x.device)
         dropout_p = self.dropout if self.training else 0.0
-        if spell_out_attention(q, cache, dropout_p): y = attention(q, k, v, causal_mask(T, x.device))
-        else: y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal and T > 1, dropout_p=dropout_p)
+        y = self.sdpa(q, k, v, attn_mask=mask, is_causal=causal and T > 1, dropout_p=dropout_p)
         y = y.transpose(1, 2).contiguous().view(B, T, C)                   # heads side by side again
         return self.resid_dropout(self.c_proj(y))
 
-# %% ../nbs/05_model.ipynb #e73dda6d
-GELU_SIGMOID_SCALE = 2 * math.sqrt(2 / math.pi)   # 0.5 * (1 + tanh(u)) == sigmoid(2 * u)
-
-def gelu_tanh_sigmoid(x: torch.Tensor) -> torch.Tensor:
-    "GPT-2's tanh GELU spelled x * sigmoid(2u): the same function, in ops Inductor compiles faster on a CPU."
-    return x * torch.sigmoid(GELU_SIGMOID_SCALE * (x + 0.044715 * x * x * x))
-
-def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
-    "GPT-2's GELU (tanh approximation): PyTorch's kernel in eager mode, the sigmoid spelling when compiled for a CPU."
-    if x.device.type == "cpu" and torch.compiler.is_compiling(): return gelu_tanh_sigmoid(x)
-    return F.gelu(x, approximate="tanh")
-
-class TanhGELU(nn.Module):
-    "`gelu_tanh` as a module, so the MLP holds its activation the same way for GELU and SwiGLU."
-    def forward(self, x: torch.Tensor) -> torch.Tensor: return gelu_tanh(x)
-
 # %% ../nbs/05_model.ipynb #2600e7a1
 class MLP(nn.Module):
-    "Position-wise feed-forward: GELU(tanh) for GPT-2, SwiGLU for Llama-style models."
+    "Position-wise feed-forward: GPT-2's tanh GELU, or SwiGLU for Llama-style models."
     def __init__(self, config: GPTConfig):
         super().__init__()
         self.swiglu = config.mlp == "swiglu"
         hidden = config.hidden
         self.c_fc = nn.Linear(config.n_embd, 2 * hidden if self.swiglu else hidden, bias=config.bias)
-        self.act = nn.SiLU() if self.swiglu else TanhGELU()
+        self.act = nn.SiLU() if self.swiglu else nn.GELU(approximate="tanh")
         self.c_proj = nn.Linear(hidden, config.n_embd, bias=config.bias)
         self.dropout = nn.Dropout(config.dropout)
 
@@ -282,27 +256,32 @@ class GPT(nn.Module):
             loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.reshape(-1), ignore_index=-1)
         return logits, loss
 
-    def new_cache(self, batch_size: int, max_len: int | None = None) -> KVCache:
-        "An empty KV cache for this model, on its device and in its dtype; max_len defaults to block_size."
-        max_len = self.config.block_size if max_len is None else max_len
-        if not 1 <= max_len <= self.config.block_size:
-            raise ValueError(f"cache max_len={max_len} must be between 1 and block_size={self.config.block_size}")
-        w = self.transformer.wte.weight
-        c = self.config
-        return KVCache(c.n_layer, batch_size, c.kv_heads, max_len, c.head_dim, device=w.device, dtype=w.dtype)
+# %% ../nbs/05_model.ipynb #25fc2cd1
+@patch
+def new_cache(self: GPT, batch_size: int, max_len: int | None = None) -> KVCache:
+    "An empty KV cache for this model, on its device and in its dtype; max_len defaults to block_size."
+    max_len = self.config.block_size if max_len is None else max_len
+    if not 1 <= max_len <= self.config.block_size:
+        raise ValueError(f"cache max_len={max_len} must be between 1 and block_size={self.config.block_size}")
+    w = self.transformer.wte.weight
+    c = self.config
+    return KVCache(c.n_layer, batch_size, c.kv_heads, max_len, c.head_dim, device=w.device, dtype=w.dtype)
 
-    def num_params(self, non_embedding: bool = False) -> int:
-        """Parameters, counting tied weights once. `non_embedding` leaves out the lookup tables (wpe, and wte
-        when it is not tied), keeping the output head's matrix, which does real work in every forward pass."""
-        n = sum(p.numel() for p in self.parameters())   # parameters() yields a shared tensor once
-        if non_embedding:
-            if "wpe" in self.transformer: n -= self.transformer.wpe.weight.numel()
-            if self.lm_head.weight is not self.transformer.wte.weight: n -= self.transformer.wte.weight.numel()
-        return n
+@patch
+def num_params(self: GPT, non_embedding: bool = False) -> int:
+    """Parameters, counting tied weights once. `non_embedding` leaves out the lookup tables (wpe, and wte
+    when it is not tied), keeping the output head's matrix, which does real work in every forward pass."""
+    n = sum(p.numel() for p in self.parameters())   # parameters() yields a shared tensor once
+    if non_embedding:
+        if "wpe" in self.transformer: n -= self.transformer.wpe.weight.numel()
+        if self.lm_head.weight is not self.transformer.wte.weight: n -= self.transformer.wte.weight.numel()
+    return n
 
-    def flops_per_token(self, seq_len: int | None = None) -> int:
-        """Training FLOPs (forward + backward) per token: 6N for the weight matmuls plus 12*L*H*Q*T for
-        attention scores and the weighted sum (Kaplan et al. 2020; PaLM appendix B). T defaults to block_size."""
-        c = self.config
-        T = c.block_size if seq_len is None else seq_len
-        return 6 * self.num_params(non_embedding=True) + 12 * c.n_layer * c.n_head * c.head_dim * T
+# %% ../nbs/05_model.ipynb #2ea26ab3
+@patch
+def flops_per_token(self: GPT, seq_len: int | None = None) -> int:
+    """Training FLOPs (forward + backward) per token: 6N for the weight matmuls plus 12*L*H*Q*T for the attention
+    scores and the weighted sum of values (Kaplan et al. 2020; PaLM appendix B). T defaults to block_size."""
+    c = self.config
+    T = c.block_size if seq_len is None else seq_len
+    return 6 * self.num_params(non_embedding=True) + 12 * c.n_layer * c.n_head * c.head_dim * T

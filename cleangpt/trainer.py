@@ -19,20 +19,21 @@ from fastcore.basics import patch
 
 from .core import (UserError, data_dir, resolve_device, check_range, seed_everything, rng_state, set_rng_state,
                            atomic_write_text)
-from .loading import gather_rows, TokenDataset, MathTaskDataset, ShardedBatchSampler, dataset_folder, read_meta, to_device
+from .loading import TokenDataset, MathTaskDataset, ShardedBatchSampler, dataset_folder, read_meta, to_device
 from .model import GPT, GPTConfig
 from .optim import make_optimizer, run_schedules, EarlyStopping, apply_hparams, SCHEDULE_KINDS
 from .precision import resolve_dtype, autocast, make_scaler, load_scaler_state, enable_tf32, peak_flops
-from .compile import maybe_compile
-from .checkpoint import Snapshots, BestCheckpoints, clean_state_dict, init_from, classify_source
+from .compile import maybe_compile, use_cpu_compile_spellings
+from .checkpoint import Snapshots, BestCheckpoints, clean_state_dict, init_from, classify_source, gpt_config_from
 from .tracking import Tracker, WANDB_MODES, read_metrics, truncate_metrics, metric_series, progress
 from .distributed import (DistInfo, dist_info, init_distributed, teardown, local_device, wrap_ddp,
                                   accumulate, all_reduce_mean, all_gather_object, barrier, shard_model,
                                   full_state_dicts, load_full_state_dicts)
+from .evaluate import estimate_loss, math_accuracy   # lesson 16: how a model is measured
 
 # %% auto #0
-__all__ = ['TrainConfig', 'grad_accum_for', 'padded_vocab', 'gpt_config_for', 'gpt_config_from', 'model_from_checkpoint',
-           'build_model', 'estimate_loss', 'math_accuracy', 'GracefulStop', 'Trainer', 'save_config', 'train']
+__all__ = ['TrainConfig', 'grad_accum_for', 'padded_vocab', 'gpt_config_for', 'build_model', 'Trainer', 'GracefulStop',
+           'save_config', 'train']
 
 # %% ../nbs/14_trainer.ipynb #7aee0c2f
 @dataclass
@@ -135,17 +136,6 @@ def _data(cfg: TrainConfig, info: DistInfo = DistInfo()):
     try: return TokenDataset(folder, "train", cfg.block_size), TokenDataset(folder, "val", cfg.block_size), meta
     except ValueError as e: raise UserError(str(e)) from None
 
-def gpt_config_from(saved: dict) -> GPTConfig:
-    "The GPTConfig inside a checkpoint's config dict (which may hold more, e.g. the tokenizer)."
-    names = {f.name for f in dataclasses.fields(GPTConfig)}
-    return GPTConfig(**{k: v for k, v in saved.items() if k in names})
-
-def model_from_checkpoint(source: str | Path) -> tuple[GPT, dict]:
-    "A GPT with the weights of a cleangpt checkpoint or run folder, or of GPT-2; and the saved config dict."
-    state, saved = init_from(source)
-    model = GPT(gpt_config_from(saved)); model.load_state_dict(state)
-    return model, saved
-
 def _tokenizer_of(source: str, saved: dict) -> dict | None:
     "The tokenizer a checkpoint was trained with: GPT-2's for HF weights, else what the checkpoint recorded."
     if classify_source(source)[0] in ("gpt2", "hf"): return {"kind": "gpt2"}
@@ -225,70 +215,6 @@ def check(self: TrainConfig) -> None:
         except ValueError as e: raise UserError(f"{e} (see --n_embd, --n_head, --n_kv_head, --pos in --help)") from None
     else: classify_source(self.init_from)             # a source that names nothing is refused now
 
-# %% ../nbs/14_trainer.ipynb #05ee53bd
-@torch.no_grad()
-def estimate_loss(model, dataset, micro_batch: int, iters: int, device, dtype, info: DistInfo = DistInfo(),
-                  seed: int = 0) -> float:
-    "Mean loss over `iters` fixed micro-batches per process, averaged over processes."
-    was_training = model.training; model.eval()
-    sampler = ShardedBatchSampler(dataset, micro_batch, rank=info.rank, world=info.world_size, seed=seed)
-    total, it = torch.zeros((), device=device), iter(sampler)
-    for _ in range(iters):
-        x, y = to_device(dataset.__getitems__(next(it)), device)
-        with autocast(device, dtype): _, loss = model(x, y)
-        total += loss.float()
-    model.train(was_training)
-    return float(all_reduce_mean(total / iters))
-
-@torch.no_grad()
-def math_accuracy(model, dataset: MathTaskDataset, n: int = -1, device="cpu", dtype=torch.float32,
-                  info: DistInfo = DistInfo(), batch_size: int = 512) -> float:
-    "Exact-match accuracy of greedy answers on the first `n` problems of `dataset` (-1: all), split over processes."
-    was_training = model.training; model.eval()
-    n = dataset.num_items if n < 0 else min(n, dataset.num_items)
-    a, L = dataset.answer_start, dataset.example_len
-    # this process's share of the problems, padded so that every rank runs the same number of forwards
-    # (a sharded model's forward is a collective); padding repeats the last problem and is not counted
-    per_rank = -(-n // info.world_size)
-    mine = torch.arange(info.rank, per_rank * info.world_size, info.world_size)
-    counted = (mine < n).to(device); mine = mine.clamp(max=n - 1)
-    correct = torch.zeros((), dtype=torch.float64, device=device)
-    for chunk, keep in zip(mine.split(batch_size), counted.split(batch_size)):
-        rows = torch.from_numpy(gather_rows(dataset.tokens, dataset.item_offsets(chunk.numpy()), L).astype("int64")).to(device)
-        cache = model.new_cache(len(chunk), max_len=L - 1)   # the last answer token is never fed back
-        with autocast(device, dtype):
-            logits, _ = model(rows[:, :a], cache=cache)          # the prompt: operands and '='
-            out = []
-            for _ in range(L - a):                               # greedy: the answer digits and the terminator
-                nxt = logits[:, -1].argmax(-1, keepdim=True); out.append(nxt)
-                if len(out) < L - a: logits, _ = model(nxt, cache=cache)
-        correct += ((torch.cat(out, 1) == rows[:, a:]).all(1) & keep).sum()
-    model.train(was_training)
-    total = float(all_reduce_mean(correct)) * info.world_size
-    return total / n
-
-# %% ../nbs/14_trainer.ipynb #1b027b4d
-class GracefulStop:
-    "A context in which SIGTERM and SIGINT set `received` (the signal's name) instead of ending the process."
-    def __init__(self, signals=("SIGTERM", "SIGINT")):
-        self.signals = [getattr(signal, s) for s in signals if hasattr(signal, s)]
-        self.received: str | None = None
-        self._old: dict = {}
-
-    def _handle(self, signum, frame) -> None:
-        self.received = self.received or signal.Signals(signum).name
-        if signum == getattr(signal, "SIGINT", None):   # a second Ctrl-C acts at once, for the impatient
-            signal.signal(signum, self._old.get(signum, signal.SIG_DFL))
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for s in self.signals: self._old[s] = signal.signal(s, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for s, old in self._old.items(): signal.signal(s, old)
-        self._old = {}
-
 # %% ../nbs/14_trainer.ipynb #a5314bca
 class Trainer:
     "One training run: `Trainer(cfg).fit()` trains, resuming from the run folder's latest snapshot if there is one."
@@ -314,6 +240,7 @@ class Trainer:
         if block > self.raw.config.block_size:
             raise UserError(f"block_size {block} is above the model's {self.raw.config.block_size} positions: "
                             f"lower --block_size or build a model with more positions")
+        if cfg.compile and self.device.type == "cpu": use_cpu_compile_spellings(self.raw)   # lesson 10's CPU opt-in
         self.fsdp = cfg.fsdp and self.info.enabled
         if self.fsdp:   # FSDP2 shards in place: raw is the sharded model (lesson 13)
             self.model = maybe_compile(shard_model(self.raw, self.raw.transformer.h, self.info, self.device), cfg.compile)
@@ -326,163 +253,217 @@ class Trainer:
         self.step, self.bar = 0, None
         self.flops_per_token = self.raw.flops_per_token(self.train_ds.block_size)
 
-    # -- snapshots ---------------------------------------------------------------------------------
-    def model_config(self) -> dict:
-        "The model's config and the tokenizer it was trained with: all that finetuning and sampling need."
-        return {**asdict(self.raw.config), "tokenizer": self.meta.get("tokenizer")}
 
-    def state_dict(self) -> dict:
-        "Everything an exact resume needs, in types that load with weights_only=True. Every rank calls it."
-        if self.fsdp: model, optim = full_state_dicts(self.raw, self.opt)   # whole tensors on rank 0, {} elsewhere
-        else: model, optim = self.raw.state_dict(), self.opt.state_dict()
-        return {"step": self.step, "model": clean_state_dict(model), "optimizer": optim,
-                "scaler": self.scaler.state_dict(), "sampler": self.sampler.state_dict(),
-                "rng": all_gather_object(rng_state()),      # one entry per process: dropout differs by rank
-                "early_stopping": self.early.state_dict(), "run_id": self.tracker.run_id,
-                "config": asdict(self.cfg), "model_config": self.model_config(), "world": self.W}
+# %% ../nbs/14_trainer.ipynb #d55a1ba2
+@patch
+def train_step(self: Trainer, batches) -> tuple[torch.Tensor, torch.Tensor]:
+    "One optimizer step over `ramp(step)` micro-batches drawn from `batches`: (mean loss, gradient norm)."
+    g = self.ramp(self.step)
+    apply_hparams(self.opt, self.lr(self.step), self.wd(self.step))
+    loss_sum = torch.zeros((), device=self.device)
+    for _, ctx in accumulate(self.model, g):
+        with ctx:
+            x, y = next(batches)
+            with autocast(self.device, self.dtype): _, loss = self.model(x, y)
+            self.scaler.scale(loss / g).backward()
+        loss_sum += loss.detach().float()
+    self.scaler.unscale_(self.opt)
+    norm = torch.nn.utils.clip_grad_norm_(self.raw.parameters(), self.cfg.grad_clip or float("inf"))
+    self.scaler.step(self.opt); self.scaler.update()
+    self.opt.zero_grad(set_to_none=True)
+    self.step += 1
+    return loss_sum / g, norm
 
-    def load_state_dict(self, s: dict) -> None:
-        self.step = s["step"]
-        if self.fsdp: load_full_state_dicts(self.raw, self.opt, s["model"], s["optimizer"])
-        else: self.raw.load_state_dict(s["model"]); self.opt.load_state_dict(s["optimizer"])
-        load_scaler_state(self.scaler, s["scaler"]); self.sampler.load_state_dict(s["sampler"])
-        self.early.load_state_dict(s["early_stopping"])
-        if s["world"] == self.W: set_rng_state(s["rng"][self.info.rank])
-        else: seed_everything(self.cfg.seed + self.info.rank + self.step)   # a different world cannot be exact
+# %% ../nbs/14_trainer.ipynb #5eadf288
+@patch
+def boundary(self: Trainer) -> dict:
+    cfg = self.cfg
+    m = {"val/loss": estimate_loss(self.raw, self.val_ds, cfg.micro_batch, cfg.eval_iters, self.device,
+                                   self.dtype, self.info, seed=cfg.seed + 1)}
+    if cfg.eval_accuracy and isinstance(self.val_ds, MathTaskDataset):
+        m["val/accuracy"] = math_accuracy(self.raw, self.val_ds, cfg.eval_accuracy, self.device, self.dtype, self.info)
+    self.early.update(m["val/loss"])
+    return m
 
-    # -- one optimizer step ------------------------------------------------------------------------
-    def train_step(self, batches) -> tuple[torch.Tensor, torch.Tensor]:
-        g = self.ramp(self.step)
-        apply_hparams(self.opt, self.lr(self.step), self.wd(self.step))
-        loss_sum = torch.zeros((), device=self.device)
-        for _, ctx in accumulate(self.model, g):
-            with ctx:
-                x, y = next(batches)
-                with autocast(self.device, self.dtype): _, loss = self.model(x, y)
-                self.scaler.scale(loss / g).backward()
-            loss_sum += loss.detach().float()
-        self.scaler.unscale_(self.opt)
-        norm = torch.nn.utils.clip_grad_norm_(self.raw.parameters(), self.cfg.grad_clip or float("inf"))
-        self.scaler.step(self.opt); self.scaler.update()
-        self.opt.zero_grad(set_to_none=True)
-        self.step += 1
-        return loss_sum / g, norm
+# %% ../nbs/14_trainer.ipynb #f7a0a6ba
+@patch
+def model_config(self: Trainer) -> dict:
+    "The model's config and the tokenizer it was trained with: all that finetuning and sampling need."
+    return {**asdict(self.raw.config), "tokenizer": self.meta.get("tokenizer")}
 
-    # -- the macro-batch boundary ------------------------------------------------------------------
-    def boundary(self) -> dict:
-        cfg = self.cfg
-        m = {"val/loss": estimate_loss(self.raw, self.val_ds, cfg.micro_batch, cfg.eval_iters, self.device,
-                                       self.dtype, self.info, seed=cfg.seed + 1)}
-        if cfg.eval_accuracy and isinstance(self.val_ds, MathTaskDataset):
-            m["val/accuracy"] = math_accuracy(self.raw, self.val_ds, cfg.eval_accuracy, self.device, self.dtype, self.info)
-        self.early.update(m["val/loss"])
-        return m
+@patch
+def state_dict(self: Trainer) -> dict:
+    "Everything an exact resume needs, in types that load with weights_only=True. Every rank calls it."
+    if self.fsdp: model, optim = full_state_dicts(self.raw, self.opt)   # whole tensors on rank 0, {} elsewhere
+    else: model, optim = self.raw.state_dict(), self.opt.state_dict()
+    return {"step": self.step, "model": clean_state_dict(model), "optimizer": optim,
+            "scaler": self.scaler.state_dict(), "sampler": self.sampler.state_dict(),
+            "rng": all_gather_object(rng_state()),      # one entry per process: dropout differs by rank
+            "early_stopping": self.early.state_dict(), "run_id": self.tracker.run_id,
+            "config": asdict(self.cfg), "model_config": self.model_config(), "world": self.W}
 
-    def snapshot(self, val_loss: float | None = None) -> None:
-        "Write the full state for this step, and the model among the best-n for `val_loss` (rank 0 writes)."
-        state = self.state_dict()                               # collective: every rank takes part
-        if self.info.is_main:
-            if val_loss is not None: self.best.maybe_save(self.step, val_loss, state["model"], self.model_config())
-            self.snapshots.save(self.step, state)
-        barrier()
+@patch
+def load_state_dict(self: Trainer, s: dict) -> None:
+    self.step = s["step"]
+    if self.fsdp: load_full_state_dicts(self.raw, self.opt, s["model"], s["optimizer"])
+    else: self.raw.load_state_dict(s["model"]); self.opt.load_state_dict(s["optimizer"])
+    load_scaler_state(self.scaler, s["scaler"]); self.sampler.load_state_dict(s["sampler"])
+    self.early.load_state_dict(s["early_stopping"])
+    if s["world"] == self.W: set_rng_state(s["rng"][self.info.rank])
+    else: seed_everything(self.cfg.seed + self.info.rank + self.step)   # a different world cannot be exact
 
-    def _stop_requested(self, stop: GracefulStop) -> str | None:
-        "The signal that asks this run to stop, agreed by every rank (they check where they already sync)."
-        if self.W == 1: return stop.received
-        if self.step % self.cfg.log_interval: return None       # ranks must agree on the step they stop at
-        anyone = float(all_reduce_mean(float(stop.received is not None))) > 0
-        return (stop.received or "SIGTERM") if anyone else None
+@patch
+def snapshot(self: Trainer, val_loss: float | None = None) -> None:
+    "Write the full state for this step, and the model among the best-n for `val_loss` (rank 0 writes)."
+    state = self.state_dict()                               # collective: every rank takes part
+    if self.info.is_main:
+        if val_loss is not None: self.best.maybe_save(self.step, val_loss, state["model"], self.model_config())
+        self.snapshots.save(self.step, state)
+    barrier()
 
-    # -- the run -----------------------------------------------------------------------------------
-    def fit(self, stop_after: int | None = None) -> dict:
-        "Train to max_steps (or early stop, or SIGTERM/SIGINT). `stop_after` simulates a crash after that many steps."
-        with GracefulStop() as stop:
-            try: return self._fit(stop, stop_after)
-            finally:   # on an error too: clear the progress bar, so the one-line error starts a clean line
-                if self.bar is not None: self.bar.close(); self.bar = None
+# %% ../nbs/14_trainer.ipynb #877896df
+@patch
+def fit(self: Trainer, stop_after: int | None = None) -> dict:
+    "Train to max_steps (or early stop, or SIGTERM/SIGINT). `stop_after` simulates a crash after that many steps."
+    with GracefulStop() as stop:
+        try: return self._fit(stop, stop_after)
+        finally:   # on an error too: clear the progress bar, so the one-line error starts a clean line
+            if self.bar is not None: self.bar.close(); self.bar = None
 
-    def _fit(self, stop: GracefulStop, stop_after: int | None) -> dict:
-        cfg = self.cfg
-        resumed = self._resume_or_start()
-        batches = (to_device(self.train_ds.__getitems__(o), self.device) for o in self.sampler)
-        self.model.train()
-        t0, tok0, last = time.perf_counter(), 0, {}
-        tokens_done = 0
-        # a progress bar on stderr (rank 0); log lines go through it so they do not tear it
-        # (no bar frames in a log file: `progress` draws none when stderr is not a terminal)
-        self.bar = progress(cfg.max_steps, desc=self.run_dir.name, initial=self.step, unit="step",
-                            disable=True if self.quiet or not self.info.is_main else None, leave=False)
-        start = self.step
-        while self.step < cfg.max_steps and not self.early.should_stop:
-            loss, norm = self.train_step(batches)
-            self.bar.update(1)
-            g = self.ramp(self.step - 1)
-            tokens_done += g * self.W * cfg.micro_batch * self.train_ds.block_size
-            if self.step % cfg.log_interval == 0 or self.step == cfg.max_steps:
-                dt = time.perf_counter() - t0
-                tps = (tokens_done - tok0) / dt if dt > 0 else 0.0
-                last = {"train/loss": float(all_reduce_mean(loss)), "lr": self.lr(self.step - 1),
-                        "weight_decay": self.wd(self.step - 1), "grad_accum": g,
-                        "batch_tokens": g * self.W * cfg.micro_batch * self.train_ds.block_size, "grad_norm": float(norm),
-                        "tokens_per_sec": tps, "mfu": self.flops_per_token * tps / (self.W * peak_flops(self.device, self.dtype)),
-                        **{k: v for k, v in self.sampler.progress().items() if k in ("epoch", "visited")}}
-                self.tracker.log(last, self.step)
-                self._say(f"step {self.step:>6}/{cfg.max_steps}  loss {last['train/loss']:.4f}  lr {last['lr']:.2e}  "
-                          f"{tps:,.0f} tok/s  mfu {100 * last['mfu']:.1f}%")
-                t0, tok0 = time.perf_counter(), tokens_done
-            if stop_after is not None and self.step >= stop_after:
-                self.bar.close(); return {"step": self.step, "stopped": "stop_after"}
-            at_boundary = self.step % cfg.eval_interval == 0 or self.step == cfg.max_steps
-            if at_boundary:
-                m = self.boundary()
-                self.tracker.log(m, self.step)                  # logged first: a crash after the snapshot loses no line
-                self.snapshot(val_loss=m["val/loss"])
-                last.update(m)
-                acc = f"  accuracy {100 * m['val/accuracy']:.2f}%" if "val/accuracy" in m else ""
-                self._say(f"step {self.step:>6}: val loss {m['val/loss']:.4f}{acc}")
-                t0 = time.perf_counter()
-            if (signame := self._stop_requested(stop)) is not None:
-                if not at_boundary: self.snapshot()             # a boundary has just written this step's snapshot
-                self._say(f"{signame} at step {self.step}: snapshot saved in {self.snapshots.dir}; "
-                          "run the same command again to resume")
-                self.bar.close(); self.bar = None; self.tracker.close()
-                return {"step": self.step, "resumed_from": resumed, "stopped": signame, **last}
-        self.bar.close(); self.bar = None
-        if self.early.should_stop: self._say(f"early stop at step {self.step}: best val loss {self.early.best:.4f}")
-        self.tracker.close()
-        if self.step == start:   # nothing left to train: the run was already complete; report its last results
-            return {"step": self.step, "resumed_from": resumed, "complete": True, **self._logged_results()}
-        return {"step": self.step, "resumed_from": resumed, **last}
+@patch
+def _fit(self: Trainer, stop: GracefulStop, stop_after: int | None) -> dict:
+    cfg = self.cfg
+    resumed = self._resume_or_start()
+    batches = (to_device(self.train_ds.__getitems__(o), self.device) for o in self.sampler)
+    self.model.train()
+    self._t0, self._tok0, self._tokens, last = time.perf_counter(), 0, 0, {}
+    # a progress bar on stderr (rank 0); log lines go through it so they do not tear it
+    self.bar = progress(cfg.max_steps, desc=self.run_dir.name, initial=self.step, unit="step",
+                        disable=True if self.quiet or not self.info.is_main else None, leave=False)
+    start = self.step
+    while self.step < cfg.max_steps and not self.early.should_stop:
+        loss, norm = self.train_step(batches)
+        self.bar.update(1)
+        self._tokens += self.ramp(self.step - 1) * self.W * cfg.micro_batch * self.train_ds.block_size
+        if self.step % cfg.log_interval == 0 or self.step == cfg.max_steps: last = self.log_step(loss, norm)
+        if stop_after is not None and self.step >= stop_after:   # a simulated crash, for the resume proofs
+            self.bar.close(); return {"step": self.step, "stopped": "stop_after"}
+        at_boundary = self.step % cfg.eval_interval == 0 or self.step == cfg.max_steps
+        if at_boundary: last.update(self.take_stock())
+        if (signame := self._stop_requested(stop)) is not None:
+            return self._stop(signame, at_boundary, resumed, last)
+    return self._finish(start, resumed, last)
 
-    def _logged_results(self) -> dict:
-        "The last value of each boundary metric in the run's log, up to this step (rank 0 has the log)."
-        if not self.info.is_main: return {}
-        rows = [r for r in read_metrics(self.run_dir) if r["step"] <= self.step]
-        found = {k: metric_series(rows, k)[1] for k in ("train/loss", "val/loss", "val/accuracy")}
-        return {k: v[-1] for k, v in found.items() if v}
+# %% ../nbs/14_trainer.ipynb #54322538
+@patch
+def log_step(self: Trainer, loss: torch.Tensor, norm: torch.Tensor) -> dict:
+    "Log this step's train loss, schedules, gradient norm, tokens/s and MFU; return the logged values."
+    cfg, g = self.cfg, self.ramp(self.step - 1)
+    dt = time.perf_counter() - self._t0
+    tps = (self._tokens - self._tok0) / dt if dt > 0 else 0.0
+    line = {"train/loss": float(all_reduce_mean(loss)), "lr": self.lr(self.step - 1),
+            "weight_decay": self.wd(self.step - 1), "grad_accum": g,
+            "batch_tokens": g * self.W * cfg.micro_batch * self.train_ds.block_size, "grad_norm": float(norm),
+            "tokens_per_sec": tps, "mfu": self.flops_per_token * tps / (self.W * peak_flops(self.device, self.dtype)),
+            **{k: v for k, v in self.sampler.progress().items() if k in ("epoch", "visited")}}
+    self.tracker.log(line, self.step)
+    self._say(f"step {self.step:>6}/{cfg.max_steps}  loss {line['train/loss']:.4f}  lr {line['lr']:.2e}  "
+              f"{tps:,.0f} tok/s  mfu {100 * line['mfu']:.1f}%")
+    self._t0, self._tok0 = time.perf_counter(), self._tokens
+    return line
 
-    def _resume_or_start(self) -> int | None:
-        "Load the newest good snapshot, if any; open tracking (the same run id when resuming)."
-        found = self.snapshots.latest() if self.info.is_main else None
-        found = all_gather_object(found[1] if found else None)[0] if self.W > 1 else (found[1] if found else None)
-        run_id = None
-        if found is not None:
-            self.load_state_dict(found); run_id = found["run_id"]
-            if self.info.is_main:   # steps after the snapshot are re-run; config.json records what runs now
-                truncate_metrics(self.run_dir, self.step); save_config(self.cfg, self.run_dir)
-            self._say(f"resumed from step {self.step} in {self.run_dir}")
-        else:
-            seed_everything(self.cfg.seed + self.info.rank)   # different dropout masks on each process
-            if self.info.is_main:   # a run killed before its first snapshot starts over: so does its log
-                truncate_metrics(self.run_dir, 0); save_config(self.cfg, self.run_dir)
-        self.tracker = Tracker(self.run_dir, asdict(self.cfg), wandb_mode=self.cfg.wandb, project=self.cfg.wandb_project,
-                               run_name=self.run_dir.name, run_id=run_id, rank=self.info.rank)
-        return self.step if found is not None else None
+@patch
+def take_stock(self: Trainer) -> dict:
+    "The macro-batch boundary: measure, log, keep the best checkpoints, snapshot; return the measures."
+    m = self.boundary()
+    self.tracker.log(m, self.step)                  # logged first: a crash after the snapshot loses no line
+    self.snapshot(val_loss=m["val/loss"])
+    acc = f"  accuracy {100 * m['val/accuracy']:.2f}%" if "val/accuracy" in m else ""
+    self._say(f"step {self.step:>6}: val loss {m['val/loss']:.4f}{acc}")
+    self._t0 = time.perf_counter()                  # evaluation time is not training throughput
+    return m
 
-    def _say(self, msg: str) -> None:
-        if not self.info.is_main or self.quiet: return
-        if getattr(self, "bar", None) is not None: self.bar.write(msg, file=sys.stdout)
-        else: print(msg, flush=True)
+# %% ../nbs/14_trainer.ipynb #dece643a
+@patch
+def _stop(self: Trainer, signame: str, at_boundary: bool, resumed: int | None, last: dict) -> dict:
+    "Stop on a signal: snapshot this step, say how to resume, close the bar and tracking."
+    if not at_boundary: self.snapshot()             # a boundary has just written this step's snapshot
+    self._say(f"{signame} at step {self.step}: snapshot saved in {self.snapshots.dir}; "
+              "run the same command again to resume")
+    self.bar.close(); self.bar = None; self.tracker.close()
+    return {"step": self.step, "resumed_from": resumed, "stopped": signame, **last}
+
+@patch
+def _finish(self: Trainer, start: int, resumed: int | None, last: dict) -> dict:
+    self.bar.close(); self.bar = None
+    if self.early.should_stop: self._say(f"early stop at step {self.step}: best val loss {self.early.best:.4f}")
+    self.tracker.close()
+    if self.step == start:   # nothing left to train: the run was already complete; report its last results
+        return {"step": self.step, "resumed_from": resumed, "complete": True, **self._logged_results()}
+    return {"step": self.step, "resumed_from": resumed, **last}
+
+@patch
+def _stop_requested(self: Trainer, stop: GracefulStop) -> str | None:
+    "The signal that asks this run to stop, agreed by every rank (they check where they already sync)."
+    if self.W == 1: return stop.received
+    if self.step % self.cfg.log_interval: return None       # ranks must agree on the step they stop at
+    anyone = float(all_reduce_mean(float(stop.received is not None))) > 0
+    return (stop.received or "SIGTERM") if anyone else None
+
+@patch
+def _logged_results(self: Trainer) -> dict:
+    "The last value of each boundary metric in the run's log, up to this step (rank 0 has the log)."
+    if not self.info.is_main: return {}
+    rows = [r for r in read_metrics(self.run_dir) if r["step"] <= self.step]
+    found = {k: metric_series(rows, k)[1] for k in ("train/loss", "val/loss", "val/accuracy")}
+    return {k: v[-1] for k, v in found.items() if v}
+
+@patch
+def _resume_or_start(self: Trainer) -> int | None:
+    "Load the newest good snapshot, if any; open tracking (the same run id when resuming)."
+    found = self.snapshots.latest() if self.info.is_main else None
+    found = all_gather_object(found[1] if found else None)[0] if self.W > 1 else (found[1] if found else None)
+    run_id = None
+    if found is not None:
+        self.load_state_dict(found); run_id = found["run_id"]
+        if self.info.is_main:   # steps after the snapshot are re-run; config.json records what runs now
+            truncate_metrics(self.run_dir, self.step); save_config(self.cfg, self.run_dir)
+        self._say(f"resumed from step {self.step} in {self.run_dir}")
+    else:
+        seed_everything(self.cfg.seed + self.info.rank)   # different dropout masks on each process
+        if self.info.is_main:   # a run killed before its first snapshot starts over: so does its log
+            truncate_metrics(self.run_dir, 0); save_config(self.cfg, self.run_dir)
+    self.tracker = Tracker(self.run_dir, asdict(self.cfg), wandb_mode=self.cfg.wandb, project=self.cfg.wandb_project,
+                           run_name=self.run_dir.name, run_id=run_id, rank=self.info.rank)
+    return self.step if found is not None else None
+
+@patch
+def _say(self: Trainer, msg: str) -> None:
+    if not self.info.is_main or self.quiet: return
+    if getattr(self, "bar", None) is not None: self.bar.write(msg, file=sys.stdout)
+    else: print(msg, flush=True)
+
+# %% ../nbs/14_trainer.ipynb #1b027b4d
+class GracefulStop:
+    "A context in which SIGTERM and SIGINT set `received` (the signal's name) instead of ending the process."
+    def __init__(self, signals=("SIGTERM", "SIGINT")):
+        self.signals = [getattr(signal, s) for s in signals if hasattr(signal, s)]
+        self.received: str | None = None
+        self._old: dict = {}
+
+    def _handle(self, signum, frame) -> None:
+        self.received = self.received or signal.Signals(signum).name
+        if signum == getattr(signal, "SIGINT", None):   # a second Ctrl-C acts at once, for the impatient
+            signal.signal(signum, self._old.get(signum, signal.SIG_DFL))
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for s in self.signals: self._old[s] = signal.signal(s, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, old in self._old.items(): signal.signal(s, old)
+        self._old = {}
 
 # %% ../nbs/14_trainer.ipynb #8cab6d75
 def save_config(cfg: TrainConfig, run_dir: Path) -> None:

@@ -1,4 +1,5 @@
-"""What the model and attention notebooks can't show well: importing the modules stays light and offline."""
+"""What the model and attention notebooks can't show well: importing the modules stays light and offline, and the
+model holds one attention path and one GELU (lesson 10's CPU spellings are an opt-in)."""
 from conftest import run_py, ROOT
 
 
@@ -35,3 +36,36 @@ def test_kv_cache_matches_full_forward_in_a_fresh_process():
 def test_no_live_frontend_outside_jupyter():
     res = run_py("-c", "from cleangpt.attention import has_live_frontend; print(has_live_frontend())", cwd=ROOT)
     assert res.returncode == 0 and res.stdout.strip() == "False", res.stderr
+
+
+
+def traced(model, x):
+    "The model's logits on x through Dynamo with a backend that records the graph's functions and runs it as is."
+    import torch
+    ops = []
+    def backend(gm, _):
+        ops.extend(getattr(n.target, "__name__", str(n.target)) for n in gm.graph.nodes if n.op == "call_function")
+        return gm.forward
+    torch._dynamo.reset()
+    logits = torch.compile(model, backend=backend)(x)[0]
+    torch._dynamo.reset()
+    return logits, set(ops)
+
+
+def test_one_attention_path_and_the_cpu_spellings_are_an_opt_in():
+    # lesson 05's GPT holds no compile switch: traced for a CPU it is SDPA and PyTorch's tanh GELU; lesson 10's
+    # use_cpu_compile_spellings swaps in the written-out attention and the sigmoid GELU, with the same numbers
+    import copy, torch
+    from cleangpt.model import GPT, GPTConfig
+    from cleangpt.compile import use_cpu_compile_spellings
+    torch.manual_seed(0)
+    plain = GPT(GPTConfig(block_size=16, vocab_size=50, n_layer=1, n_head=2, n_embd=16))
+    spelled = use_cpu_compile_spellings(copy.deepcopy(plain))
+    x = torch.randint(0, 50, (2, 16))
+    (lp, ops_p), (ls, ops_s) = traced(plain, x), traced(spelled, x)
+    assert {"scaled_dot_product_attention", "gelu"} <= ops_p and "sigmoid" not in ops_p, ops_p
+    assert "sigmoid" in ops_s and not {"scaled_dot_product_attention", "gelu"} & ops_s, ops_s
+    assert torch.allclose(lp, ls, atol=1e-5), (lp - ls).abs().max()
+    with torch.no_grad(): assert torch.equal(plain(x)[0], spelled(x)[0])      # eager: the very same kernels
+    source = (ROOT / "cleangpt" / "model.py").read_text()
+    assert not [w for w in ("is_compiling", "spell_out", "sigmoid") if w in source]

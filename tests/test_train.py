@@ -32,7 +32,7 @@ def test_ddp_equals_single_process_with_twice_the_accumulation(adder, tmp_path):
     for a, b in train_losses: assert abs(a - b) <= 1e-6, (a, b)
     # DDP's checkpoint keys carry no "module." prefix and load into a plain model
     from cleangpt.checkpoint import init_from
-    from cleangpt.trainer import model_from_checkpoint
+    from cleangpt.checkpoint import model_from_checkpoint
     state, _ = init_from(tmp_path / "two" / "tiny" / "best")
     assert not any(k.startswith(("module.", "_orig_mod.")) for k in state)
     model_from_checkpoint(tmp_path / "two" / "tiny" / "best")     # loads into a plain GPT, strictly
@@ -41,7 +41,7 @@ def test_ddp_equals_single_process_with_twice_the_accumulation(adder, tmp_path):
 def test_compiled_run_checkpoint_loads_into_plain_model(adder, tmp_path):
     train(["--preset", "tiny", "--dataset", str(adder), "--compile", "true", "--max_steps", "10"], tmp_path)
     from cleangpt.checkpoint import init_from
-    from cleangpt.trainer import model_from_checkpoint
+    from cleangpt.checkpoint import model_from_checkpoint
     state, _ = init_from(tmp_path / "tiny" / "best")
     assert not any("_orig_mod." in k or "module." in k for k in state)
     model_from_checkpoint(tmp_path / "tiny" / "best")
@@ -143,7 +143,7 @@ def test_importing_train_module_does_not_run_it():
 def test_fsdp_matches_ddp_resumes_bitwise_and_writes_plain_checkpoints(adder, tmp_path, chance):
     "FSDP2 (--fsdp true) under torchrun: DDP's losses, exact resume after kill -9, checkpoints a plain GPT loads."
     from conftest import assert_bitwise
-    from cleangpt.trainer import model_from_checkpoint
+    from cleangpt.checkpoint import model_from_checkpoint
     args = ["--preset", "tiny", "--dataset", str(adder), "--log_interval", "1", "--dropout", "0.1"]
     fsdp = args + ["--fsdp", "true"]
     train(args, tmp_path / "ddp", torchrun=True)
