@@ -10,7 +10,7 @@ from conftest import ROOT
 from test_notebooks import test_notebook as run_notebook
 
 # every lesson whose cells look for a file from the mirror or the web
-DATA_NOTEBOOKS = ["01_tokenizers", "02_datasets", "03_loading", "17_bench"]
+DATA_NOTEBOOKS = ["01_tokenizers", "02_datasets", "03_loading", "06_generate", "17_bench"]
 
 
 @pytest.mark.data
